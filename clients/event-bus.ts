@@ -1,0 +1,145 @@
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+import type { components } from '../generated/types/events.js';
+import type { SchemaName } from '../generated/validators/schema-names.js';
+import { describeErrors, schemaValidator } from '../lib/validators.js';
+import type { Logger } from '../lib/logger.js';
+
+type S = components['schemas'];
+
+/** Each lifecycle channel and the payload `spec/events.yaml` gives it. */
+export interface EventPayloads {
+  'evaluation:submitted': S['SubmittedEvent'];
+  'evaluation:queued': S['QueuedEvent'];
+  'evaluation:provisioning': S['ProvisioningEvent'];
+  'evaluation:running': S['RunningEvent'];
+  'evaluation:completed': S['CompletedEvent'];
+  'evaluation:failed': S['FailedEvent'];
+  'evaluation:cancelled': S['CancelledEvent'];
+}
+export type Channel = keyof EventPayloads;
+
+const SCHEMA: Record<Channel, SchemaName> = {
+  'evaluation:submitted': 'events_SubmittedEvent',
+  'evaluation:queued': 'events_QueuedEvent',
+  'evaluation:provisioning': 'events_ProvisioningEvent',
+  'evaluation:running': 'events_RunningEvent',
+  'evaluation:completed': 'events_CompletedEvent',
+  'evaluation:failed': 'events_FailedEvent',
+  'evaluation:cancelled': 'events_CancelledEvent',
+};
+
+export type EventListener = (channel: Channel, payload: unknown) => void;
+
+/** Publishes lifecycle events and delivers every `evaluation:*` event to subscribers. */
+export interface EventBus {
+  /** Whether events cross processes (Redis) or stay in this one. */
+  readonly kind: 'redis' | 'in-process';
+  /**
+   * Validates the payload against its channel's schema and publishes it. Never throws for a
+   * transport failure: an event that cannot be sent is logged and counted, because the evaluation
+   * it describes is already in a backend and must not be reported as failed for it.
+   */
+  publish<C extends Channel>(channel: C, payload: EventPayloads[C]): Promise<boolean>;
+  subscribe(listener: EventListener): () => void;
+  /** Resolves when the bus's transport answers; rejects when it does not. */
+  ping(): Promise<void>;
+  /** Events that could not be published since start. */
+  readonly dropped: number;
+  close(): Promise<void>;
+}
+
+function assertPayload(channel: Channel, payload: unknown): void {
+  const validate = schemaValidator(SCHEMA[channel]);
+  if (!validate(payload)) {
+    // A payload outside the contract is a bug of the gateway, not a transport failure.
+    throw new Error(
+      `${channel} payload breaks spec/events.yaml: ${describeErrors(validate.errors)}`,
+    );
+  }
+}
+
+const isChannel = (c: string): c is Channel => c in SCHEMA;
+
+export function createInProcessEventBus(): EventBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    kind: 'in-process',
+    dropped: 0,
+    publish(channel, payload) {
+      assertPayload(channel, payload);
+      emitter.emit('event', channel, payload);
+      return Promise.resolve(true);
+    },
+    subscribe(listener) {
+      emitter.on('event', listener);
+      return () => emitter.off('event', listener);
+    },
+    ping: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** Redis pub/sub: one connection publishes, one subscribes to `evaluation:*`. */
+export function createRedisEventBus(url: string, logger: Logger): EventBus {
+  // No offline queue: while Redis is down a publish fails at once instead of waiting.
+  const pub = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: false,
+  });
+  pub.on('error', (err: Error) => logger.debug({ err }, 'redis publisher error'));
+  let sub: Redis | undefined;
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  let dropped = 0;
+
+  const ensureSubscriber = (): void => {
+    if (sub) return;
+    sub = new Redis(url, { maxRetriesPerRequest: null });
+    sub.on('error', (err: Error) => logger.debug({ err }, 'redis subscriber error'));
+    sub.on('pmessage', (_pattern: string, channel: string, message: string) => {
+      if (!isChannel(channel)) return;
+      try {
+        emitter.emit('event', channel, JSON.parse(message));
+      } catch (err) {
+        logger.warn({ err, channel }, 'ignored an event that is not JSON');
+      }
+    });
+    void sub
+      .psubscribe('evaluation:*')
+      .catch((err: unknown) => logger.warn({ err }, 'could not subscribe to evaluation:*'));
+  };
+
+  return {
+    kind: 'redis',
+    get dropped() {
+      return dropped;
+    },
+    async publish(channel, payload) {
+      assertPayload(channel, payload);
+      try {
+        await pub.publish(channel, JSON.stringify(payload));
+        return true;
+      } catch (err) {
+        dropped++;
+        logger.warn({ err, channel, eval_id: payload.eval_id }, 'event not published');
+        return false;
+      }
+    },
+    subscribe(listener) {
+      ensureSubscriber();
+      emitter.on('event', listener);
+      return () => emitter.off('event', listener);
+    },
+    async ping() {
+      await pub.ping();
+    },
+    async close() {
+      pub.disconnect();
+      sub?.disconnect();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { Submitter } from '../lib/submitter.js';
+import type { Deps, Handlers } from './types.js';
+import { submitEvaluation } from './submit-evaluation.js';
+import { submitEvaluationBatch } from './submit-evaluation-batch.js';
+import { getEvaluationStatus } from './get-evaluation-status.js';
+import { getEvaluation } from './get-evaluation.js';
+import { listEvaluations } from './list-evaluations.js';
+import { cancelEvaluation } from './cancel-evaluation.js';
+import { killEvaluation } from './kill-evaluation.js';
+import { updateEvaluationStatus } from './update-evaluation-status.js';
+import {
+  getCeleryStatus,
+  getHealth,
+  getLiveness,
+  getPlatformStatus,
+  getQueueStatus,
+  getReadiness,
+  getStatistics,
+} from './platform.js';
+import { getApiRoot, getOpenApiJson, getOpenApiYaml, getRedoc, getSwaggerUi } from './docs.js';
+
+export type { Deps, Handlers } from './types.js';
+
+/** One handler per operationId of spec/openapi.yaml; the type fails to compile if one is missing. */
+export function createHandlers(deps: Deps): Handlers {
+  const submitter = new Submitter(deps);
+  return {
+    submitEvaluation: submitEvaluation(submitter),
+    submitEvaluationBatch: submitEvaluationBatch(submitter),
+    getEvaluationStatus: getEvaluationStatus(deps),
+    getEvaluation: getEvaluation(deps),
+    listEvaluations: listEvaluations(deps),
+    cancelEvaluation: cancelEvaluation(deps),
+    killEvaluation: killEvaluation(deps),
+    updateEvaluationStatus: updateEvaluationStatus(deps),
+    getHealth: getHealth(deps),
+    getLiveness: getLiveness(),
+    getReadiness: getReadiness(deps),
+    getPlatformStatus: getPlatformStatus(deps),
+    getQueueStatus: getQueueStatus(deps),
+    getCeleryStatus: getCeleryStatus(deps),
+    getStatistics: getStatistics(deps),
+    getApiRoot: getApiRoot(deps),
+    getSwaggerUi: getSwaggerUi(deps),
+    getRedoc: getRedoc(deps),
+    getOpenApiYaml: getOpenApiYaml(deps),
+    getOpenApiJson: getOpenApiJson(deps),
+  };
+}

@@ -1,0 +1,41 @@
+import { GatewayError } from '../lib/errors.js';
+import type { Deps, Handler } from './types.js';
+
+export function killEvaluation({ storage, executors, events }: Deps): Handler<'killEvaluation'> {
+  return async ({ params }) => {
+    const id = params.eval_id;
+    const running = await storage.running(id);
+    if (!running) {
+      const e = await storage.get(id);
+      throw new GatewayError(
+        'GW_ERR_NOT_RUNNING',
+        `Evaluation ${id} is not running (it is ${e.status})`,
+      );
+    }
+    if (!running.executor_id) {
+      throw new GatewayError(
+        'GW_ERR_NOT_RUNNING',
+        `Storage records no executor for evaluation ${id}`,
+      );
+    }
+    const answer = await executors.kill(running.executor_id, id);
+    if (answer.success) {
+      try {
+        await storage.update(id, { status: 'cancelled', error: 'Killed on request' });
+        await events.publish('evaluation:cancelled', { eval_id: id, reason: 'killed on request' });
+      } catch (err) {
+        // Finished on its own just before the kill landed: its own final state stands.
+        if (!(err instanceof GatewayError && err.code === 'GW_ERR_EVALUATION_TERMINAL')) throw err;
+      }
+    }
+    return {
+      status: 200,
+      body: {
+        eval_id: id,
+        success: answer.success,
+        message: answer.message,
+        executor_id: running.executor_id,
+      },
+    };
+  };
+}

@@ -1,0 +1,73 @@
+import type { operations } from '../generated/types/gateway.js';
+import type { Config } from '../lib/config.js';
+import type { Logger } from '../lib/logger.js';
+import type { GatewayStats } from '../lib/stats.js';
+import type { QueueService } from '../clients/queue-service.js';
+import type { StorageService } from '../clients/storage-service.js';
+import type { Executors } from '../clients/executors.js';
+import type { EventBus } from '../clients/event-bus.js';
+import type { HealthMonitor } from '../server/health.js';
+import type { SpecInfo } from '../server/spec.js';
+
+export type OperationId = keyof operations;
+
+/** What every handler may use; built once by the composition root (or by a test). */
+export interface Deps {
+  config: Readonly<Config>;
+  queue: QueueService;
+  storage: StorageService;
+  executors: Executors;
+  events: EventBus;
+  health: HealthMonitor;
+  stats: GatewayStats;
+  logger: Logger;
+  spec: SpecInfo;
+}
+
+type Op<O extends OperationId> = operations[O];
+type Params<O extends OperationId> = Op<O>['parameters'];
+
+export type RequestBody<O extends OperationId> =
+  Op<O> extends {
+    requestBody: { content: { 'application/json': infer B } };
+  }
+    ? B
+    : undefined;
+export type PathParams<O extends OperationId> = NonNullable<Params<O>['path']>;
+export type QueryParams<O extends OperationId> = NonNullable<Params<O>['query']>;
+
+type Responses<O extends OperationId> = Op<O>['responses'];
+type ContentOf<R> = R extends { content: infer C } ? C : never;
+
+/** One answer the spec allows for the operation: a status it lists and that status's body. */
+export type Reply<O extends OperationId> = {
+  [S in keyof Responses<O> & number]: {
+    [T in keyof ContentOf<Responses<O>[S]> & string]: {
+      status: S;
+      contentType?: T;
+      body: ContentOf<Responses<O>[S]>[T];
+      headers?: Record<string, string>;
+    };
+  }[keyof ContentOf<Responses<O>[S]> & string];
+}[keyof Responses<O> & number];
+
+/** Any operation's reply, as the listener writes it. */
+export interface AnyReply {
+  status: number;
+  contentType?: string;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The validated request as a handler sees it. */
+export interface Request<O extends OperationId> {
+  body: RequestBody<O>;
+  params: PathParams<O>;
+  query: QueryParams<O>;
+  headers: Record<string, string | string[] | undefined>;
+  requestId: string;
+}
+
+export type Handler<O extends OperationId> = (req: Request<O>) => Promise<Reply<O>> | Reply<O>;
+
+export type Handlers = { [O in OperationId]: Handler<O> };

@@ -1,0 +1,58 @@
+import type { components } from '../generated/types/gateway.js';
+import type { StoredEvaluation } from '../clients/storage-service.js';
+
+type S = components['schemas'];
+
+/**
+ * Storage timestamps may come without a zone (Python's isoformat of a naive UTC time); they are
+ * UTC, so they are answered as RFC 3339 with `Z`. Unparseable values become null.
+ */
+export function timestamp(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : `${value}Z`;
+  const t = Date.parse(zoned);
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
+}
+
+/** true when completed cleanly, false when failed or cancelled, null while unfinished. */
+export function success(e: StoredEvaluation): boolean | null {
+  if (e.status === 'completed')
+    return e.exit_code === undefined || e.exit_code === null || e.exit_code === 0;
+  if (e.status === 'failed' || e.status === 'cancelled') return false;
+  return null;
+}
+
+export function statusView(e: StoredEvaluation): S['EvaluationStatus'] {
+  return {
+    eval_id: e.id,
+    status: e.status,
+    language: e.language ?? null,
+    created_at: timestamp(e.created_at),
+    started_at: timestamp(e.started_at),
+    completed_at: timestamp(e.completed_at),
+    output: e.output ?? null,
+    error: e.error ?? null,
+    success: success(e),
+    exit_code: e.exit_code ?? null,
+    runtime_ms: e.runtime_ms ?? null,
+    output_truncated: e.output_truncated ?? false,
+    error_truncated: e.error_truncated ?? false,
+    executor_id: e.executor_id ?? null,
+  };
+}
+
+export function recordView(e: StoredEvaluation): S['EvaluationRecord'] {
+  return { ...statusView(e), code: e.code ?? null, metadata: e.metadata ?? {} };
+}
+
+export function summaryView(e: StoredEvaluation): S['EvaluationSummary'] {
+  return {
+    eval_id: e.id,
+    status: e.status,
+    language: e.language ?? null,
+    created_at: timestamp(e.created_at),
+    completed_at: timestamp(e.completed_at),
+    success: success(e),
+    runtime_ms: e.runtime_ms ?? null,
+  };
+}

@@ -1,0 +1,227 @@
+/**
+ * Configuration from the environment, parsed once, validated and frozen. Names follow the brief
+ * (`QUEUE_SERVICE_URL`, `CELERY_PERCENTAGE`, …); a bad value stops start-up with a message naming
+ * the variable.
+ */
+
+export interface ExecutorTarget {
+  id: string;
+  url: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  queueServiceUrl: string;
+  storageServiceUrl: string;
+  redisUrl: string | undefined;
+  databaseUrl: string | undefined;
+  internalApiKey: string;
+  /** True when INTERNAL_API_KEY was not set and the development default is in use. */
+  internalApiKeyIsDefault: boolean;
+  celeryEnabled: boolean;
+  celeryBrokerUrl: string | undefined;
+  celeryPercentage: number;
+  logLevel: string;
+  enableCaching: boolean;
+  /** Executors named in EXECUTOR_URLS, by id. */
+  executors: readonly ExecutorTarget[];
+  /** How an executor id becomes a URL when EXECUTOR_URLS does not name it. */
+  executorUrlTemplate: string;
+  allowedLanguages: readonly string[];
+  /** When non-empty, every /api/* request needs one of these in X-API-Key. */
+  apiKeys: readonly string[];
+  adminApiKey: string | undefined;
+  corsOrigins: readonly string[];
+  rateLimitPerMinute: number;
+  downstreamTimeoutMs: number;
+  downstreamRetries: number;
+  healthIntervalMs: number;
+  healthGraceMs: number;
+  healthGraceIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: Record<string, string> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+  silent: 'silent',
+};
+
+export const DEFAULT_INTERNAL_API_KEY = 'dev-internal-api-key';
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  optional(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v) || n < min || n > max) {
+      this.problems.push(`${name}=${v}: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      this.problems.push(`${name}=${v}: expected a number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.raw(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off'].includes(v)) return false;
+    this.problems.push(`${name}=${v}: expected true or false`);
+    return fallback;
+  }
+
+  url(name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+    const v = this.raw(name) ?? fallback;
+    if (v === undefined) return undefined;
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) throw new Error('protocol');
+      return v.replace(/\/+$/, '');
+    } catch {
+      this.problems.push(`${name}=${redact(v)}: expected a ${protocols.join(' or ')} URL`);
+      return fallback;
+    }
+  }
+
+  list(name: string, fallback: string[]): string[] {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+
+  fail(message: string): void {
+    this.problems.push(message);
+  }
+}
+
+/** The URL with any password replaced, for logs and error messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+const HTTP = ['http:', 'https:'];
+const REDIS = ['redis:', 'rediss:'];
+
+function parseExecutors(r: Reader, entries: string[]): ExecutorTarget[] {
+  return entries.flatMap((entry, i) => {
+    const eq = entry.indexOf('=');
+    const id = eq > 0 ? entry.slice(0, eq) : undefined;
+    const url = eq > 0 ? entry.slice(eq + 1) : entry;
+    try {
+      const u = new URL(url);
+      if (!HTTP.includes(u.protocol)) throw new Error('protocol');
+      return [{ id: id ?? u.hostname ?? `executor-${i + 1}`, url: url.replace(/\/+$/, '') }];
+    } catch {
+      r.fail(`EXECUTOR_URLS entry "${entry}": expected id=http://host:port or http://host:port`);
+      return [];
+    }
+  });
+}
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const r = new Reader(env);
+  const levelName = r.string('LOG_LEVEL', 'info').toLowerCase();
+  const logLevel = LOG_LEVELS[levelName];
+  if (!logLevel)
+    r.fail(`LOG_LEVEL=${levelName}: expected one of ${Object.keys(LOG_LEVELS).join(', ')}`);
+  const redisUrl = r.url('REDIS_URL', undefined, REDIS);
+  const template = r.string('EXECUTOR_URL_TEMPLATE', 'http://{executor_id}:8083');
+  if (!template.includes('{executor_id}')) {
+    r.fail(`EXECUTOR_URL_TEMPLATE=${template}: must contain {executor_id}`);
+  }
+  const internalKey = r.optional('INTERNAL_API_KEY');
+  const languages = r.list('ALLOWED_LANGUAGES', ['python']);
+  for (const l of languages) {
+    if (!/^[a-z][a-z0-9_+-]{0,31}$/.test(l))
+      r.fail(`ALLOWED_LANGUAGES entry "${l}": not a language name`);
+  }
+  const config: Config = {
+    port: r.int('PORT', 8080, 0, 65535),
+    host: r.string('HOST', '0.0.0.0'),
+    queueServiceUrl: r.url('QUEUE_SERVICE_URL', 'http://queue:8081', HTTP) ?? '',
+    storageServiceUrl: r.url('STORAGE_SERVICE_URL', 'http://storage-service:8082', HTTP) ?? '',
+    redisUrl,
+    databaseUrl: r.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    internalApiKey: internalKey ?? DEFAULT_INTERNAL_API_KEY,
+    internalApiKeyIsDefault: internalKey === undefined,
+    celeryEnabled: r.bool('CELERY_ENABLED', false),
+    celeryBrokerUrl: r.url('CELERY_BROKER_URL', redisUrl, REDIS),
+    celeryPercentage: r.number('CELERY_PERCENTAGE', 0.5, 0, 1),
+    logLevel: logLevel ?? 'info',
+    enableCaching: r.bool('ENABLE_CACHING', false),
+    executors: parseExecutors(r, r.list('EXECUTOR_URLS', [])),
+    executorUrlTemplate: template,
+    allowedLanguages: languages,
+    apiKeys: r.list('API_KEYS', []),
+    adminApiKey: r.optional('ADMIN_API_KEY'),
+    corsOrigins: r.list('CORS_ORIGINS', ['*']),
+    rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
+    downstreamTimeoutMs: r.int('DOWNSTREAM_TIMEOUT_MS', 5000, 50, 300_000),
+    downstreamRetries: r.int('DOWNSTREAM_RETRIES', 2, 0, 10),
+    healthIntervalMs: r.int('HEALTH_INTERVAL_MS', 15_000, 100, 3_600_000),
+    healthGraceMs: r.int('HEALTH_GRACE_MS', 120_000, 0, 3_600_000),
+    healthGraceIntervalMs: r.int('HEALTH_GRACE_INTERVAL_MS', 2_000, 100, 3_600_000),
+  };
+  if (config.celeryEnabled && !config.celeryBrokerUrl) {
+    r.fail('CELERY_ENABLED=true needs CELERY_BROKER_URL or REDIS_URL');
+  }
+  if (r.problems.length) throw new ConfigError(r.problems);
+  return Object.freeze({
+    ...config,
+    executors: Object.freeze(config.executors.map((e) => Object.freeze(e))),
+    allowedLanguages: Object.freeze(config.allowedLanguages),
+    apiKeys: Object.freeze(config.apiKeys),
+    corsOrigins: Object.freeze(config.corsOrigins),
+  });
+}

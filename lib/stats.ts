@@ -1,0 +1,17 @@
+/** The gateway's own counters since start, reported by /api/statistics and /api/queue-status. */
+export class GatewayStats {
+  readonly startedAt = new Date();
+  requests = 0;
+  submitFailures = 0;
+  readonly submissions = { legacy: 0, bull: 0 };
+
+  uptimeSeconds(now = Date.now()): number {
+    return Math.round((now - this.startedAt.getTime()) / 10) / 100;
+  }
+
+  /** bull / (legacy + bull), or null before the first submission. */
+  bullShare(): number | null {
+    const total = this.submissions.legacy + this.submissions.bull;
+    return total === 0 ? null : this.submissions.bull / total;
+  }
+}

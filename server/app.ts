@@ -1,0 +1,432 @@
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import express from 'express';
+import { OpenAPIBackend } from 'openapi-backend';
+import type { Context, Document } from 'openapi-backend';
+import type { Ajv, AnySchema } from 'ajv';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { GatewayError, PROBLEM_CONTENT_TYPE, toProblem, validationError } from '../lib/errors.js';
+import type { ValidationIssue } from '../lib/errors.js';
+import { BACKEND_OPTIONS, validatorKey } from '../lib/precompiled.js';
+import { requestValidators } from '../lib/validators.js';
+import { createHandlers } from '../handlers/index.js';
+import type { AnyReply, Deps, Handlers, OperationId, Request } from '../handlers/types.js';
+import { Router } from './router.js';
+import type { RouteOperation } from './router.js';
+
+/** Requests on /api/* may carry at most this much body (1 MiB of code plus JSON overhead). */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export interface App {
+  server: http.Server;
+  /** Validators compiled at start because no precompiled one matched (expected: 0). */
+  readonly validatorMisses: number;
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+interface RequestState {
+  requestId: string;
+  path: string;
+}
+
+const require = createRequire(import.meta.url);
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** sha256 so every comparison takes the same time whatever the key's length. */
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+function keyMatches(given: string | undefined, keys: Buffer[]): boolean {
+  if (!given) return false;
+  const d = digest(given);
+  let ok = false;
+  for (const k of keys) ok = timingSafeEqual(d, k) || ok;
+  return ok;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Turns ajv errors from openapi-backend into the spec's ValidationIssue list. */
+export function issuesFromAjv(errors: Context['validation']['errors']): ValidationIssue[] {
+  return (errors ?? []).map((e) => {
+    const [, where = '', ...rest] = e.instancePath.split('/');
+    const place: ValidationIssue['in'] =
+      where === 'requestBody'
+        ? 'body'
+        : where === 'path'
+          ? 'path'
+          : where === 'query'
+            ? 'query'
+            : where === 'header'
+              ? 'header'
+              : 'body';
+    let pointer = rest.length ? `/${rest.join('/')}` : '';
+    let message = e.message ?? 'is invalid';
+    const params = e.params as Record<string, unknown>;
+    if (e.keyword === 'required') {
+      if (params.missingProperty === 'requestBody')
+        return { in: 'body', pointer: '', message: 'a JSON body is required' };
+      pointer += `/${String(params.missingProperty)}`;
+      message = 'is required';
+    } else if (e.keyword === 'additionalProperties') {
+      pointer += `/${String(params.additionalProperty)}`;
+      message = 'is not allowed';
+    } else if (e.keyword === 'pattern' && params.pattern === '\\S') {
+      message = 'must not be blank';
+    } else if (e.keyword === 'parse') {
+      message = `is not valid JSON: ${message}`;
+    }
+    return { in: place, pointer, message };
+  });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  payload: string,
+  headers?: Record<string, string>,
+): void {
+  res.statusCode = status;
+  res.setHeader('content-type', contentType);
+  res.setHeader('content-length', Buffer.byteLength(payload));
+  if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.end(payload);
+}
+
+/**
+ * Builds the gateway without listening. The contract path is node:http → openapi-backend →
+ * handler; express serves the docs portal's static files only (it costs ~120–150 µs a request
+ * here before any of our code runs, too much for the hot path).
+ */
+export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): Promise<App> {
+  const { config, logger, stats, spec } = deps;
+  const handlers: Handlers = { ...createHandlers(deps), ...overrides };
+
+  let validatorMisses = 0;
+  const api = new OpenAPIBackend({
+    definition: structuredClone(spec.document) as unknown as Document,
+    ...BACKEND_OPTIONS,
+    customizeAjv: (ajv, opts, context) =>
+      ({
+        compile(schema: AnySchema) {
+          const precompiled = requestValidators[validatorKey(context, opts.coerceTypes, schema)];
+          if (precompiled) return precompiled;
+          validatorMisses++;
+          logger.warn({ context }, 'validator not precompiled; run npm run generate');
+          return ajv.compile(schema);
+        },
+      }) as unknown as Ajv,
+  });
+  await api.init();
+  // openapi-backend rebuilds its whole operation list (lodash chains, object spreads) on every
+  // call of getOperations(), which routing calls twice a request. The definition never changes
+  // after init(), so the list is built once here.
+  const operations = api.router.getOperations();
+  api.router.getOperations = () => operations;
+  api.validator.preCompileRequestValidators();
+
+  const routes: RouteOperation[] = operations.map((op) => ({
+    operationId: op.operationId ?? '',
+    method: op.method,
+    path: op.path,
+    schemes: (op.security ?? []).flatMap((req) => Object.keys(req)),
+    hasBody: Boolean(op.requestBody),
+  }));
+  const router = new Router(routes);
+
+  for (const op of routes) {
+    const id = op.operationId as OperationId;
+    const handler = handlers[id] as (req: Request<OperationId>) => Promise<AnyReply> | AnyReply;
+    if (!handler) throw new Error(`no handler for operation ${id}`);
+    api.register(id, (c: Context, state: RequestState) =>
+      handler({
+        body: c.request.requestBody as never,
+        params: c.request.params as never,
+        query: c.request.query as never,
+        headers: c.request.headers as Request<OperationId>['headers'],
+        requestId: state.requestId,
+      }),
+    );
+  }
+  api.register('validationFail', (c: Context) => {
+    throw validationError(issuesFromAjv(c.validation.errors));
+  });
+  api.register('notFound', () => {
+    throw new GatewayError('GW_ERR_NOT_FOUND', 'No operation at this path');
+  });
+
+  const apiKeys = config.apiKeys.map(digest);
+  const adminKeys = config.adminApiKey ? [digest(config.adminApiKey)] : [];
+  const limiter =
+    config.rateLimitPerMinute > 0
+      ? new RateLimiterMemory({ points: config.rateLimitPerMinute, duration: 60 })
+      : undefined;
+
+  /** 401/403 before anything else is done for the request (RFC 9110 §15.5.2, §15.5.4). */
+  function authorize(op: RouteOperation, req: IncomingMessage): string | undefined {
+    const clientKey = header(req, 'x-api-key');
+    const clientOk = apiKeys.length === 0 || keyMatches(clientKey, apiKeys);
+    if (op.schemes.includes('AdminKey')) {
+      if (adminKeys.length === 0) {
+        throw new GatewayError(
+          'GW_ERR_FORBIDDEN',
+          'Admin operations are disabled on this gateway (ADMIN_API_KEY is not set)',
+        );
+      }
+      const adminKey = header(req, 'x-admin-key');
+      if (keyMatches(adminKey, adminKeys)) return adminKey;
+      if (adminKey === undefined && apiKeys.length > 0 && keyMatches(clientKey, apiKeys)) {
+        throw new GatewayError(
+          'GW_ERR_FORBIDDEN',
+          'This operation needs the admin key in X-Admin-Key',
+        );
+      }
+      throw new GatewayError('GW_ERR_UNAUTHORIZED', 'A valid X-Admin-Key header is required');
+    }
+    if (op.schemes.includes('ApiKey') && !clientOk) {
+      throw new GatewayError('GW_ERR_UNAUTHORIZED', 'A valid X-API-Key header is required');
+    }
+    return clientKey;
+  }
+
+  async function rateLimit(
+    op: RouteOperation,
+    client: string | undefined,
+    req: IncomingMessage,
+  ): Promise<void> {
+    if (!limiter || !op.path.startsWith('/api/')) return;
+    try {
+      await limiter.consume(client ? `key:${client}` : `ip:${req.socket.remoteAddress ?? '?'}`);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      const retry = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+      throw new GatewayError(
+        'GW_ERR_RATE_LIMITED',
+        `Rate limit of ${config.rateLimitPerMinute} requests a minute reached; retry in ${retry} s`,
+        {
+          headers: { 'retry-after': String(retry) },
+        },
+      );
+    }
+  }
+
+  function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+    const length = Number(header(req, 'content-length') ?? 0);
+    const chunked = header(req, 'transfer-encoding') !== undefined;
+    if (length > MAX_BODY_BYTES) {
+      return Promise.reject(
+        new GatewayError(
+          'GW_ERR_PAYLOAD_TOO_LARGE',
+          `The request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}`,
+        ),
+      );
+    }
+    if (!chunked && length === 0) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          req.removeAllListeners('data');
+          req.resume();
+          reject(
+            new GatewayError(
+              'GW_ERR_PAYLOAD_TOO_LARGE',
+              `The request body is over the limit of ${MAX_BODY_BYTES} bytes`,
+            ),
+          );
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () =>
+        resolve(
+          size === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size),
+        ),
+      );
+      req.on('error', reject);
+    });
+  }
+
+  function parseBody(req: IncomingMessage, raw: Buffer | undefined): unknown {
+    if (raw === undefined) return undefined;
+    const type = header(req, 'content-type') ?? '';
+    if (!JSON_TYPE.test(type)) {
+      throw new GatewayError(
+        'GW_ERR_UNSUPPORTED_MEDIA_TYPE',
+        `The body must be application/json, not ${type || 'untyped'}`,
+      );
+    }
+    try {
+      return JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new GatewayError(
+        'GW_ERR_MALFORMED_JSON',
+        `The request body is not valid JSON: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  function writeProblem(res: ServerResponse, err: unknown, state: RequestState): void {
+    const problem = toProblem(err, state.path, state.requestId);
+    const where = { request_id: state.requestId, path: state.path, code: problem.code };
+    if (problem.code === 'GW_ERR_INTERNAL') logger.error({ ...where, err }, problem.detail);
+    else if (problem.status >= 500) {
+      // A downstream failure: what failed is enough, the stack only shows our own client code.
+      const cause =
+        err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+      logger.warn({ ...where, cause }, problem.detail);
+    } else logger.debug(where, problem.detail);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    send(
+      res,
+      problem.status,
+      PROBLEM_CONTENT_TYPE,
+      JSON.stringify(problem),
+      err instanceof GatewayError ? err.headers : undefined,
+    );
+  }
+
+  // The docs portal's static files: Swagger UI and ReDoc bundles from their installed packages.
+  const docs = express();
+  docs.disable('x-powered-by');
+  const staticOpts = { immutable: true, maxAge: '1d', fallthrough: false } as const;
+  docs.use(
+    '/docs/assets',
+    express.static(dirname(require.resolve('swagger-ui-dist/package.json')), staticOpts),
+  );
+  docs.use(
+    '/redoc/assets',
+    express.static(dirname(require.resolve('redoc/bundles/redoc.standalone.js')), staticOpts),
+  );
+  docs.use(
+    (err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      const status = (err as { status?: number }).status;
+      const e =
+        status === 404 ? new GatewayError('GW_ERR_NOT_FOUND', 'No such documentation asset') : err;
+      writeProblem(res, e, {
+        requestId: header(req, 'x-request-id') ?? randomUUID(),
+        path: req.path,
+      });
+    },
+  );
+
+  const allowAnyOrigin = config.corsOrigins.includes('*');
+  function cors(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = header(req, 'origin');
+    if (!origin) return false;
+    if (allowAnyOrigin) res.setHeader('access-control-allow-origin', '*');
+    else if (config.corsOrigins.includes(origin)) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('vary', 'Origin');
+    } else return false;
+    res.setHeader('access-control-expose-headers', 'x-request-id, retry-after');
+    if (req.method === 'OPTIONS' && header(req, 'access-control-request-method')) {
+      res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, OPTIONS');
+      res.setHeader(
+        'access-control-allow-headers',
+        'content-type, x-api-key, x-admin-key, x-request-id, idempotency-key',
+      );
+      res.setHeader('access-control-max-age', '600');
+      res.statusCode = 204;
+      res.end();
+      return true;
+    }
+    return false;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    stats.requests++;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const requestId = header(req, 'x-request-id')?.slice(0, 128) || randomUUID();
+    const state: RequestState = { requestId, path };
+    res.setHeader('x-request-id', requestId);
+    try {
+      if (cors(req, res)) return;
+      if (path.startsWith('/docs/assets/') || path.startsWith('/redoc/assets/')) {
+        docs(req, res);
+        return;
+      }
+      const method = req.method ?? 'GET';
+      const match = router.match(method === 'HEAD' ? 'GET' : method, path);
+      if (match.kind === 'none')
+        throw new GatewayError('GW_ERR_NOT_FOUND', `No operation at ${path}`);
+      if (match.kind === 'method') {
+        throw new GatewayError(
+          'GW_ERR_METHOD_NOT_ALLOWED',
+          `${method} is not allowed on ${path}; use ${match.allow.join(', ')}`,
+          {
+            headers: { allow: match.allow.join(', ') },
+          },
+        );
+      }
+      const client = authorize(match.op, req);
+      await rateLimit(match.op, client, req);
+      const body = parseBody(req, await readBody(req));
+      const reply = (await api.handleRequest(
+        {
+          method: match.op.method,
+          path,
+          query: q === -1 ? '' : url.slice(q + 1),
+          headers: req.headers as Record<string, string>,
+          body,
+        },
+        state,
+      )) as AnyReply;
+      const contentType = reply.contentType ?? 'application/json';
+      const payload =
+        typeof reply.body === 'string' && contentType !== 'application/json'
+          ? reply.body
+          : JSON.stringify(reply.body);
+      send(
+        res,
+        reply.status,
+        contentType === 'application/json' ? contentType : `${contentType}; charset=utf-8`,
+        payload,
+        reply.headers,
+      );
+    } catch (err) {
+      writeProblem(res, err, state);
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    get validatorMisses() {
+      return validatorMisses;
+    },
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import type { components } from '../generated/types/gateway.js';
+import type { Logger } from '../lib/logger.js';
+
+type ServiceHealth = components['schemas']['ServiceHealth'];
+type PlatformStatus = components['schemas']['PlatformStatus'];
+
+/** One thing the monitor checks: resolves when healthy, rejects with the reason otherwise. */
+export interface HealthProbe {
+  url?: string;
+  /** A disabled probe is reported as `disabled` and never run (e.g. Redis when not configured). */
+  disabled?: boolean;
+  check(timeoutMs: number): Promise<void>;
+}
+
+export interface HealthMonitorOptions {
+  queue: HealthProbe;
+  storage: HealthProbe;
+  redis: HealthProbe;
+  executors: Record<string, HealthProbe>;
+  intervalMs: number;
+  /** During this long after start, checks run every `graceIntervalMs` (services start in any order). */
+  graceMs: number;
+  graceIntervalMs: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+interface Entry {
+  probe: HealthProbe;
+  state: ServiceHealth;
+}
+
+const CHECK_TIMEOUT_MS = 2000;
+
+/**
+ * Checks every downstream service in the background and keeps what it measured. Nothing on a
+ * request path waits for a check; /api/status and /readyz read the last results.
+ */
+export class HealthMonitor {
+  private readonly entries = new Map<string, Entry>();
+  private readonly startedAt: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private checkedOnce = false;
+
+  constructor(private readonly opts: HealthMonitorOptions) {
+    this.now = opts.now ?? Date.now;
+    this.startedAt = this.now();
+    const add = (key: string, probe: HealthProbe): void => {
+      const state: ServiceHealth = {
+        status: probe.disabled ? 'disabled' : 'unknown',
+        latency_ms: null,
+        last_checked: null,
+        last_error: null,
+        consecutive_failures: 0,
+      };
+      if (probe.url) state.url = probe.url;
+      this.entries.set(key, { probe, state });
+    };
+    add('queue', opts.queue);
+    add('storage', opts.storage);
+    add('redis', opts.redis);
+    for (const [id, probe] of Object.entries(opts.executors)) add(`executor:${id}`, probe);
+  }
+
+  inGracePeriod(): boolean {
+    return this.now() - this.startedAt < this.opts.graceMs;
+  }
+
+  /** Starts the background checks; the first runs at once. */
+  start(): void {
+    if (this.timer) return;
+    const loop = (): void => {
+      void this.checkNow().finally(() => {
+        if (!this.timer) return;
+        const next = this.inGracePeriod() ? this.opts.graceIntervalMs : this.opts.intervalMs;
+        this.timer = setTimeout(loop, next);
+        this.timer.unref();
+      });
+    };
+    this.timer = setTimeout(loop, 0);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Runs every probe once, concurrently; concurrent callers share the same round. */
+  checkNow(): Promise<void> {
+    this.running ??= Promise.all([...this.entries.values()].map((e) => this.run(e)))
+      .then(() => {
+        this.checkedOnce = true;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private async run(entry: Entry): Promise<void> {
+    if (entry.probe.disabled) return;
+    const started = performance.now();
+    const s = entry.state;
+    try {
+      await entry.probe.check(CHECK_TIMEOUT_MS);
+      s.status = 'healthy';
+      s.last_error = null;
+      s.consecutive_failures = 0;
+    } catch (err) {
+      if (s.status !== 'unhealthy') {
+        const cause =
+          err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+        this.opts.logger.warn({ url: s.url, cause }, `downstream check failed: ${String(err)}`);
+      }
+      s.status = 'unhealthy';
+      s.last_error = err instanceof Error ? err.message : String(err);
+      s.consecutive_failures++;
+    }
+    s.latency_ms = Math.round((performance.now() - started) * 100) / 100;
+    s.last_checked = new Date(this.now()).toISOString();
+  }
+
+  private state(key: string): ServiceHealth {
+    const e = this.entries.get(key);
+    if (!e) throw new Error(`no probe ${key}`);
+    return { ...e.state };
+  }
+
+  /** Ready when the last checks of the queue and storage services passed. */
+  readiness(): { ready: boolean; checks: Record<string, ServiceHealth['status']> } {
+    const checks: Record<string, ServiceHealth['status']> = {};
+    for (const [key, e] of this.entries) checks[key] = e.state.status;
+    return { ready: checks.queue === 'healthy' && checks.storage === 'healthy', checks };
+  }
+
+  snapshot(): PlatformStatus {
+    const queue = this.state('queue');
+    const storage = this.state('storage');
+    const redis = this.state('redis');
+    const executors: Record<string, ServiceHealth> = {};
+    for (const [key, e] of this.entries) {
+      if (key.startsWith('executor:')) executors[key.slice('executor:'.length)] = { ...e.state };
+    }
+    const optional = [redis, ...Object.values(executors)];
+    let status: PlatformStatus['status'];
+    if (!this.checkedOnce) status = 'starting';
+    else if (queue.status !== 'healthy' || storage.status !== 'healthy') status = 'unhealthy';
+    else if (optional.some((s) => s.status === 'unhealthy')) status = 'degraded';
+    else status = 'healthy';
+    const now = this.now();
+    return {
+      status,
+      timestamp: new Date(now).toISOString(),
+      uptime_seconds: Math.round((now - this.startedAt) / 10) / 100,
+      in_grace_period: this.inGracePeriod(),
+      services: { queue, storage, redis },
+      executors,
+    };
+  }
+}

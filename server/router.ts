@@ -1,0 +1,76 @@
+/** An operation of the spec as the listener needs it before openapi-backend sees the request. */
+export interface RouteOperation {
+  operationId: string;
+  method: string;
+  path: string;
+  /** Names of the security schemes any of its requirements mention. */
+  schemes: string[];
+  hasBody: boolean;
+}
+
+export type Match =
+  { kind: 'found'; op: RouteOperation } | { kind: 'method'; allow: string[] } | { kind: 'none' };
+
+interface Template {
+  regex: RegExp;
+  specificity: number;
+  byMethod: Map<string, RouteOperation>;
+}
+
+/**
+ * Matches method and path against the spec's operations with one map look-up for fixed paths and
+ * one precompiled regex per templated path, so 404 and 405 are answered, and credentials checked,
+ * before a body is read.
+ */
+export class Router {
+  private readonly exact = new Map<string, Map<string, RouteOperation>>();
+  private readonly templates: Template[] = [];
+
+  constructor(operations: RouteOperation[]) {
+    const templated = new Map<string, Template>();
+    for (const op of operations) {
+      if (op.path.includes('{')) {
+        let t = templated.get(op.path);
+        if (!t) {
+          const pattern = op.path
+            .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+            .replace(/\{[^}]+\}/g, '[^/]+');
+          t = {
+            regex: new RegExp(`^${pattern}$`),
+            specificity: op.path.replace(/\{[^}]+\}/g, '').length,
+            byMethod: new Map(),
+          };
+          templated.set(op.path, t);
+        }
+        t.byMethod.set(op.method, op);
+      } else {
+        let m = this.exact.get(op.path);
+        if (!m) this.exact.set(op.path, (m = new Map<string, RouteOperation>()));
+        m.set(op.method, op);
+      }
+    }
+    // Most specific first, as openapi-backend orders them.
+    this.templates = [...templated.values()].sort((a, b) => b.specificity - a.specificity);
+  }
+
+  match(method: string, path: string): Match {
+    const normalized = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    const m = method.toLowerCase();
+    const allow: string[] = [];
+    const exact = this.exact.get(normalized);
+    if (exact) {
+      const op = exact.get(m);
+      if (op) return { kind: 'found', op };
+      allow.push(...exact.keys());
+    }
+    for (const t of this.templates) {
+      if (!t.regex.test(normalized)) continue;
+      const op = t.byMethod.get(m);
+      if (op) return { kind: 'found', op };
+      allow.push(...t.byMethod.keys());
+    }
+    return allow.length
+      ? { kind: 'method', allow: [...new Set(allow)].map((a) => a.toUpperCase()) }
+      : { kind: 'none' };
+  }
+}
