@@ -95,6 +95,26 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
   emitter.setMaxListeners(0);
   let dropped = 0;
 
+  // Commands fail at once without an offline queue, including during the very first connect;
+  // only that first connect is waited for (briefly), never a reconnect to a Redis that is down.
+  const FIRST_CONNECT_WAIT_MS = 1000;
+  const connected = (): Promise<void> => {
+    if (pub.status !== 'wait' && pub.status !== 'connecting' && pub.status !== 'connect') {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        pub.off('ready', done);
+        pub.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(done, FIRST_CONNECT_WAIT_MS);
+      pub.once('ready', done);
+      pub.once('close', done);
+    });
+  };
+
   const ensureSubscriber = (): void => {
     if (sub) return;
     sub = new Redis(url, { maxRetriesPerRequest: null });
@@ -120,6 +140,7 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
     async publish(channel, payload) {
       assertPayload(channel, payload);
       try {
+        await connected();
         await pub.publish(channel, JSON.stringify(payload));
         return true;
       } catch (err) {
@@ -134,6 +155,7 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
       return () => emitter.off('event', listener);
     },
     async ping() {
+      await connected();
       await pub.ping();
     },
     async close() {

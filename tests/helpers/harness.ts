@@ -1,0 +1,146 @@
+import nock from 'nock';
+import { expect } from 'chai';
+import { loadConfig } from '../../lib/config.js';
+import { silentLogger } from '../../lib/logger.js';
+import { buildApp } from '../../server/app.js';
+import type { App } from '../../server/app.js';
+import { createDeps } from '../../server/deps.js';
+import type { Channel } from '../../clients/event-bus.js';
+import type { Deps } from '../../handlers/types.js';
+import { contractViolations } from './contract.js';
+
+export const QUEUE = 'http://queue.test:8081';
+export const STORAGE = 'http://storage.test:8082';
+export const INTERNAL_KEY = 'test-internal-key';
+
+export interface Answer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface CallOptions {
+  json?: unknown;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface Gateway {
+  url: string;
+  app: App;
+  deps: Deps;
+  /** Every event published through the gateway's bus, in order. */
+  events: { channel: Channel; payload: any }[];
+  call<T = any>(method: string, path: string, opts?: CallOptions): Promise<Answer<T>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the gateway on port 0 with its real HTTP clients aimed at hosts nock answers for. Every
+ * answer `call` receives is checked against spec/openapi.yaml; a violation fails the test.
+ */
+export async function startGateway(env: Record<string, string> = {}): Promise<Gateway> {
+  const config = loadConfig({
+    QUEUE_SERVICE_URL: QUEUE,
+    STORAGE_SERVICE_URL: STORAGE,
+    INTERNAL_API_KEY: INTERNAL_KEY,
+    DOWNSTREAM_TIMEOUT_MS: '300',
+    DOWNSTREAM_RETRIES: '1',
+    ...env,
+  });
+  const deps = createDeps(config, silentLogger());
+  const events: Gateway['events'] = [];
+  deps.events.subscribe((channel, payload) => events.push({ channel, payload }));
+  const app = await buildApp(deps);
+  const address = await app.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    url,
+    app,
+    deps,
+    events,
+    async call(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      let body: string | Buffer | undefined = opts.body;
+      if (opts.json !== undefined) {
+        body = JSON.stringify(opts.json);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers, body });
+      const text = await res.text();
+      const type = res.headers.get('content-type') ?? '';
+      const parsed: unknown = /json/.test(type) && text ? JSON.parse(text) : text;
+      const violations = contractViolations(method, path, res.status, type, parsed);
+      expect(violations, `${method} ${path} answered outside the contract`).to.deep.equal([]);
+      return { status: res.status, headers: res.headers, body: parsed as never, text };
+    },
+    async close() {
+      deps.health.stop();
+      await app.close();
+      await deps.events.close();
+    },
+  };
+}
+
+/** Blocks every host but the gateway on loopback, so an unplanned downstream call fails loudly. */
+export function isolate(): void {
+  before(() => {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+  });
+  afterEach(function () {
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    if (this.currentTest?.state === 'passed') {
+      expect(
+        pending,
+        'downstream calls the test expected but the gateway never made',
+      ).to.deep.equal([]);
+    }
+  });
+  after(() => {
+    nock.enableNetConnect();
+  });
+}
+
+/** A storage Evaluation as the storage service answers it. */
+export function stored(id: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    status: 'queued',
+    code: 'print(1)',
+    language: 'python',
+    created_at: '2024-07-01T12:00:00',
+    started_at: null,
+    completed_at: null,
+    output: null,
+    error: null,
+    output_truncated: false,
+    error_truncated: false,
+    metadata: {},
+    ...over,
+  };
+}
+
+/** A loopback URL where nothing listens: connecting to it is refused for real. */
+export async function refusedUrl(): Promise<string> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A loopback server that accepts connections and resets them at once (ECONNRESET). */
+export async function resettingUrl(): Promise<{ url: string; close: () => Promise<void> }> {
+  const { createServer } = await import('node:net');
+  const server = createServer((socket) => socket.resetAndDestroy());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

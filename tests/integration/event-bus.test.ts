@@ -1,0 +1,135 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { createRedisEventBus } from '../../clients/event-bus.js';
+import type { Channel, EventBus } from '../../clients/event-bus.js';
+import { silentLogger } from '../../lib/logger.js';
+import { newEvalId } from '../../lib/ids.js';
+import { QUEUE, refusedUrl, startGateway } from '../helpers/harness.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Resolves with the first event for `evalId`, or rejects after `ms`. */
+function nextEvent(
+  bus: EventBus,
+  evalId: string,
+  ms = 3000,
+): Promise<{ channel: Channel; payload: any }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no event for ${evalId} within ${ms} ms`));
+    }, ms);
+    const off = bus.subscribe((channel, payload: any) => {
+      if (payload?.eval_id !== evalId) return; // other processes may share this Redis
+      clearTimeout(timer);
+      off();
+      resolve({ channel, payload });
+    });
+  });
+}
+
+describe('the Redis event bus (real Redis)', () => {
+  let a: EventBus;
+  let b: EventBus;
+  before(async () => {
+    a = createRedisEventBus(REDIS_URL, silentLogger());
+    b = createRedisEventBus(REDIS_URL, silentLogger());
+    await a.ping();
+    await b.ping();
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('delivers an event published by one bus to the subscribers of another', async () => {
+    const id = newEvalId();
+    const received = nextEvent(b, id);
+    await new Promise((r) => setTimeout(r, 100)); // the subscription reaches Redis
+    const sent = await a.publish('evaluation:cancelled', { eval_id: id, reason: 'test' });
+    expect(sent).to.equal(true);
+    expect(await received).to.deep.equal({
+      channel: 'evaluation:cancelled',
+      payload: { eval_id: id, reason: 'test' },
+    });
+  });
+
+  it('refuses a payload outside spec/events.yaml before it reaches Redis', async () => {
+    let error: unknown;
+    try {
+      await a.publish('evaluation:queued', { eval_id: 'x' } as never);
+    } catch (err) {
+      error = err;
+    }
+    expect(String(error)).to.match(/evaluation:queued payload breaks spec\/events.yaml.*code/);
+  });
+
+  it('reports a publish to an unreachable Redis as dropped, at once and without throwing', async () => {
+    const url = (await refusedUrl()).replace('http:', 'redis:');
+    const down = createRedisEventBus(url, silentLogger());
+    try {
+      const started = Date.now();
+      const sent = await down.publish('evaluation:cancelled', { eval_id: 'x', reason: 'r' });
+      expect(sent).to.equal(false);
+      expect(down.dropped).to.equal(1);
+      expect(Date.now() - started).to.be.below(1000);
+    } finally {
+      await down.close();
+    }
+  });
+});
+
+describe('a gateway with REDIS_URL (real Redis)', () => {
+  before(() => {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+  });
+  after(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+
+  it('publishes evaluation:queued on Redis, where another process can hear it', async () => {
+    const gw = await startGateway({ REDIS_URL });
+    const listener = createRedisEventBus(REDIS_URL, silentLogger());
+    try {
+      const seen: any[] = [];
+      listener.subscribe((channel, payload) => seen.push({ channel, payload }));
+      await new Promise((r) => setTimeout(r, 100));
+      nock(QUEUE)
+        .post('/tasks')
+        .reply(200, (_u, body: any) => ({ eval_id: body.eval_id, status: 'queued', position: 0 }));
+      const r = await gw.call('POST', '/api/eval', { json: { code: 'print(1)' } });
+      expect(r.status).to.equal(202);
+      for (let i = 0; i < 30 && !seen.some((e) => e.payload.eval_id === r.body.eval_id); i++) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      const mine = seen.filter((e) => e.payload.eval_id === r.body.eval_id);
+      expect(mine.map((e) => e.channel)).to.deep.equal(['evaluation:queued']);
+      expect(mine[0].payload.code).to.equal('print(1)');
+    } finally {
+      await listener.close();
+      await gw.close();
+    }
+  });
+
+  it('reports Redis healthy in /api/status after a check, and unhealthy when it is gone', async () => {
+    const gw = await startGateway({ REDIS_URL });
+    const down = await startGateway({ REDIS_URL: (await refusedUrl()).replace('http:', 'redis:') });
+    try {
+      nock(QUEUE).get('/health').twice().reply(200, { status: 'ok' });
+      nock('http://storage.test:8082').get('/health').twice().reply(200, { status: 'ok' });
+      await gw.deps.health.checkNow();
+      await down.deps.health.checkNow();
+      const up = await gw.call('GET', '/api/status');
+      expect(up.body.services.redis.status).to.equal('healthy');
+      expect(up.body.status).to.equal('healthy');
+      const gone = await down.call('GET', '/api/status');
+      expect(gone.body.services.redis.status).to.equal('unhealthy');
+      expect(gone.body.status).to.equal('degraded');
+    } finally {
+      await gw.close();
+      await down.close();
+    }
+  });
+});

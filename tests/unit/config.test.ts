@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../lib/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).to.include({
+      port: 8080,
+      host: '0.0.0.0',
+      queueServiceUrl: 'http://queue:8081',
+      storageServiceUrl: 'http://storage-service:8082',
+      celeryEnabled: false,
+      celeryPercentage: 0.5,
+      logLevel: 'info',
+      enableCaching: false,
+      internalApiKey: 'dev-internal-api-key',
+      internalApiKeyIsDefault: true,
+      rateLimitPerMinute: 0,
+    });
+    expect(c.redisUrl).to.equal(undefined);
+    expect(c.allowedLanguages).to.deep.equal(['python']);
+  });
+
+  it('reads the brief names and is frozen', () => {
+    const c = loadConfig({
+      QUEUE_SERVICE_URL: 'http://q:1/',
+      REDIS_URL: 'redis://r:6379',
+      CELERY_ENABLED: 'TRUE',
+      CELERY_PERCENTAGE: '0.3',
+      LOG_LEVEL: 'WARNING',
+      ENABLE_CACHING: 'true',
+      INTERNAL_API_KEY: 'k',
+      ALLOWED_LANGUAGES: 'python, node',
+    });
+    expect(c).to.include({
+      queueServiceUrl: 'http://q:1',
+      celeryEnabled: true,
+      celeryPercentage: 0.3,
+      logLevel: 'warn',
+      internalApiKey: 'k',
+    });
+    expect(c.celeryBrokerUrl).to.equal('redis://r:6379'); // falls back to REDIS_URL
+    expect(c.allowedLanguages).to.deep.equal(['python', 'node']);
+    expect(Object.isFrozen(c)).to.equal(true);
+    expect(Object.isFrozen(c.allowedLanguages)).to.equal(true);
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'eighty' }, /^PORT=eighty: expected a whole number/],
+    [{ PORT: '70000' }, /^PORT=70000/],
+    [{ CELERY_PERCENTAGE: '50' }, /^CELERY_PERCENTAGE=50: expected a number from 0 to 1/],
+    [{ CELERY_PERCENTAGE: 'half' }, /^CELERY_PERCENTAGE=half/],
+    [{ CELERY_ENABLED: 'maybe' }, /^CELERY_ENABLED=maybe: expected true or false/],
+    [
+      { QUEUE_SERVICE_URL: 'queue:8081' },
+      /^QUEUE_SERVICE_URL=queue:8081: expected a http: or https: URL/,
+    ],
+    [{ REDIS_URL: 'http://r' }, /^REDIS_URL=http:\/\/r: expected a redis: or rediss: URL/],
+    [{ DATABASE_URL: 'mysql://u:secret@h/db' }, /^DATABASE_URL=mysql:\/\/u:\*\*\*@h\/db/],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL=loud/],
+    [{ CELERY_ENABLED: 'true' }, /^CELERY_ENABLED=true needs CELERY_BROKER_URL or REDIS_URL/],
+    [{ EXECUTOR_URLS: 'e1=ftp://x' }, /^EXECUTOR_URLS entry "e1=ftp:\/\/x"/],
+    [{ EXECUTOR_URL_TEMPLATE: 'http://exec:8083' }, /must contain \{executor_id\}/],
+    [{ ALLOWED_LANGUAGES: 'Python 3' }, /^ALLOWED_LANGUAGES entry "Python 3"/],
+  ];
+  for (const [env, message] of bad) {
+    it(`stops on ${JSON.stringify(env)}, naming the variable`, () => {
+      const problems = problemsOf(env);
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(message);
+    });
+  }
+
+  it('reports every bad variable at once, and never prints a password', () => {
+    const problems = problemsOf({
+      PORT: 'x',
+      CELERY_PERCENTAGE: '2',
+      REDIS_URL: 'ftp://u:hunter2@h',
+    });
+    expect(problems).to.have.length(3);
+    expect(problems.join('\n')).not.to.include('hunter2');
+  });
+
+  it('parses EXECUTOR_URLS as id=url pairs or bare URLs named by host', () => {
+    const c = loadConfig({ EXECUTOR_URLS: 'a=http://h1:1, http://exec-2:8083/' });
+    expect(c.executors).to.deep.equal([
+      { id: 'a', url: 'http://h1:1' },
+      { id: 'exec-2', url: 'http://exec-2:8083' },
+    ]);
+  });
+});
