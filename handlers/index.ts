@@ -8,16 +8,18 @@ import { listEvaluations } from './list-evaluations.js';
 import { cancelEvaluation } from './cancel-evaluation.js';
 import { killEvaluation } from './kill-evaluation.js';
 import { updateEvaluationStatus } from './update-evaluation-status.js';
-import {
-  getCeleryStatus,
-  getHealth,
-  getLiveness,
-  getPlatformStatus,
-  getQueueStatus,
-  getReadiness,
-  getStatistics,
-} from './platform.js';
-import { getApiRoot, getOpenApiJson, getOpenApiYaml, getRedoc, getSwaggerUi } from './docs.js';
+import { getHealth } from './get-health.js';
+import { getLiveness } from './get-liveness.js';
+import { getReadiness } from './get-readiness.js';
+import { getPlatformStatus } from './get-platform-status.js';
+import { getQueueStatus } from './get-queue-status.js';
+import { getCeleryStatus } from './get-celery-status.js';
+import { getStatistics } from './get-statistics.js';
+import { getApiRoot } from './get-api-root.js';
+import { getSwaggerUi } from './get-swagger-ui.js';
+import { getRedoc } from './get-redoc.js';
+import { getOpenApiYaml } from './get-open-api-yaml.js';
+import { getOpenApiJson } from './get-open-api-json.js';
 
 export type { Deps, Handlers } from './types.js';
 

@@ -36,6 +36,8 @@ interface RequestState {
 
 const require = createRequire(import.meta.url);
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+/** A client's X-Request-Id is echoed only when it is a plain token. */
+const REQUEST_ID = /^[\w.:@-]{1,128}$/;
 
 /** sha256 so every comparison takes the same time whatever the key's length. */
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -351,7 +353,8 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const requestId = header(req, 'x-request-id')?.slice(0, 128) || randomUUID();
+    const given = header(req, 'x-request-id');
+    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
     const state: RequestState = { requestId, path };
     res.setHeader('x-request-id', requestId);
     try {
@@ -375,7 +378,9 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       }
       const client = authorize(match.op, req);
       await rateLimit(match.op, client, req);
-      const body = parseBody(req, await readBody(req));
+      // Only operations with a request body read one; a stray body elsewhere is left unread
+      // (node discards it), so it can neither be parsed nor be refused.
+      const body = match.op.hasBody ? parseBody(req, await readBody(req)) : undefined;
       const reply = (await api.handleRequest(
         {
           method: match.op.method,
@@ -404,7 +409,11 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   }
 
   const server = http.createServer((req, res) => {
-    void handle(req, res);
+    handle(req, res).catch((err: unknown) => {
+      // Only reached if writing the answer itself failed; nothing sensible can be sent any more.
+      logger.error({ err, path: req.url }, 'failed to answer a request');
+      res.destroy();
+    });
   });
   server.keepAliveTimeout = 65_000;
 

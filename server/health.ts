@@ -68,14 +68,18 @@ export class HealthMonitor {
     return this.now() - this.startedAt < this.opts.graceMs;
   }
 
+  /** How long until the next round: short while services may still be starting, then normal. */
+  nextDelay(): number {
+    return this.inGracePeriod() ? this.opts.graceIntervalMs : this.opts.intervalMs;
+  }
+
   /** Starts the background checks; the first runs at once. */
   start(): void {
     if (this.timer) return;
     const loop = (): void => {
       void this.checkNow().finally(() => {
         if (!this.timer) return;
-        const next = this.inGracePeriod() ? this.opts.graceIntervalMs : this.opts.intervalMs;
-        this.timer = setTimeout(loop, next);
+        this.timer = setTimeout(loop, this.nextDelay());
         this.timer.unref();
       });
     };

@@ -325,3 +325,28 @@ describe('access control', () => {
     }
   });
 });
+
+describe('request bodies where the spec has none', () => {
+  isolate();
+  let gw: Gateway;
+  before(async () => {
+    gw = await startGateway();
+  });
+  after(() => gw.close());
+
+  it('cancel ignores a stray body, whatever its type or size', async () => {
+    const id = 'eval_20240701_120000_abc123def456';
+    nock(STORAGE).get(`/evaluations/${id}`).reply(200, { id, status: 'running' });
+    nock(STORAGE).put(`/evaluations/${id}`).reply(200, { id, status: 'cancelled' });
+    const r = await gw.call('POST', `/api/eval/${id}/cancel`, {
+      body: 'x'.repeat(3 * 1024 * 1024),
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(r.status).to.equal(200);
+  });
+
+  it('does not echo a request id that is not a plain token', async () => {
+    const r = await gw.call('GET', '/health', { headers: { 'x-request-id': 'a b<script>' } });
+    expect(r.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
+  });
+});

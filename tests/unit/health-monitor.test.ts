@@ -1,0 +1,85 @@
+import { expect } from 'chai';
+import { HealthMonitor } from '../../server/health.js';
+import type { HealthProbe } from '../../server/health.js';
+import { silentLogger } from '../../lib/logger.js';
+
+const ok: HealthProbe = { check: () => Promise.resolve() };
+const failing = (message: string): HealthProbe => ({
+  check: () => Promise.reject(new Error(message)),
+});
+
+function monitor(
+  probes: Partial<Record<'queue' | 'storage' | 'redis', HealthProbe>>,
+  clock: { t: number },
+) {
+  return new HealthMonitor({
+    queue: probes.queue ?? ok,
+    storage: probes.storage ?? ok,
+    redis: probes.redis ?? { disabled: true, check: () => Promise.resolve() },
+    executors: {},
+    intervalMs: 15_000,
+    graceMs: 120_000,
+    graceIntervalMs: 2_000,
+    logger: silentLogger(),
+    now: () => clock.t,
+  });
+}
+
+describe('HealthMonitor', () => {
+  it('checks every 2 s during the first 2 minutes, then every 15 s', () => {
+    const clock = { t: 1_000_000 };
+    const m = monitor({}, clock);
+    expect(m.nextDelay()).to.equal(2_000);
+    expect(m.inGracePeriod()).to.equal(true);
+    clock.t += 119_999;
+    expect(m.nextDelay()).to.equal(2_000);
+    clock.t += 1;
+    expect(m.nextDelay()).to.equal(15_000);
+    expect(m.snapshot().in_grace_period).to.equal(false);
+  });
+
+  it('counts consecutive failures and clears them on recovery', async () => {
+    const clock = { t: 0 };
+    let up = false;
+    const m = monitor(
+      { storage: { check: () => (up ? Promise.resolve() : Promise.reject(new Error('down'))) } },
+      clock,
+    );
+    await m.checkNow();
+    await m.checkNow();
+    expect(m.snapshot().services.storage).to.include({
+      status: 'unhealthy',
+      consecutive_failures: 2,
+      last_error: 'down',
+    });
+    up = true;
+    await m.checkNow();
+    expect(m.snapshot().services.storage).to.include({
+      status: 'healthy',
+      consecutive_failures: 0,
+      last_error: null,
+    });
+  });
+
+  it('is degraded when only Redis fails, unhealthy when the queue does', async () => {
+    const clock = { t: 0 };
+    const redisDown = monitor({ redis: failing('redis gone') }, clock);
+    await redisDown.checkNow();
+    expect(redisDown.snapshot().status).to.equal('degraded');
+    expect(redisDown.readiness().ready).to.equal(true);
+    const queueDown = monitor({ queue: failing('queue gone') }, clock);
+    await queueDown.checkNow();
+    expect(queueDown.snapshot().status).to.equal('unhealthy');
+    expect(queueDown.readiness().ready).to.equal(false);
+  });
+
+  it('runs one round at a time: concurrent callers share it', async () => {
+    let calls = 0;
+    const m = monitor(
+      { queue: { check: () => ((calls += 1), new Promise((r) => setTimeout(r, 20))) } },
+      { t: 0 },
+    );
+    await Promise.all([m.checkNow(), m.checkNow(), m.checkNow()]);
+    expect(calls).to.equal(1);
+  });
+});
