@@ -4,6 +4,7 @@ import type { components } from '../generated/types/events.js';
 import type { SchemaName } from '../generated/validators/schema-names.js';
 import { describeErrors, schemaValidator } from '../lib/validators.js';
 import type { Logger } from '../lib/logger.js';
+import { FIRST_CONNECT_WAIT_MS, firstConnect } from '../lib/redis.js';
 
 type S = components['schemas'];
 
@@ -42,6 +43,8 @@ export interface EventBus {
    */
   publish<C extends Channel>(channel: C, payload: EventPayloads[C]): Promise<boolean>;
   subscribe(listener: EventListener): () => void;
+  /** Resolves once subscribers receive events (the Redis subscription is in place). */
+  subscribed(): Promise<void>;
   /** Resolves when the bus's transport answers; rejects when it does not. */
   ping(): Promise<void>;
   /** Events that could not be published since start. */
@@ -76,6 +79,7 @@ export function createInProcessEventBus(): EventBus {
       emitter.on('event', listener);
       return () => emitter.off('event', listener);
     },
+    subscribed: () => Promise.resolve(),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -91,29 +95,12 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
   });
   pub.on('error', (err: Error) => logger.debug({ err }, 'redis publisher error'));
   let sub: Redis | undefined;
+  let subscription: Promise<void> = Promise.resolve();
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   let dropped = 0;
 
-  // Commands fail at once without an offline queue, including during the very first connect;
-  // only that first connect is waited for (briefly), never a reconnect to a Redis that is down.
-  const FIRST_CONNECT_WAIT_MS = 1000;
-  const connected = (): Promise<void> => {
-    if (pub.status !== 'wait' && pub.status !== 'connecting' && pub.status !== 'connect') {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        pub.off('ready', done);
-        pub.off('close', done);
-        resolve();
-      };
-      const timer = setTimeout(done, FIRST_CONNECT_WAIT_MS);
-      pub.once('ready', done);
-      pub.once('close', done);
-    });
-  };
+  const connected = (): Promise<void> => firstConnect(pub, FIRST_CONNECT_WAIT_MS);
 
   const ensureSubscriber = (): void => {
     if (sub) return;
@@ -127,9 +114,10 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
         logger.warn({ err, channel }, 'ignored an event that is not JSON');
       }
     });
-    void sub
-      .psubscribe('evaluation:*')
-      .catch((err: unknown) => logger.warn({ err }, 'could not subscribe to evaluation:*'));
+    subscription = sub.psubscribe('evaluation:*').then(
+      () => undefined,
+      (err: unknown) => logger.warn({ err }, 'could not subscribe to evaluation:*'),
+    );
   };
 
   return {
@@ -154,6 +142,7 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
       emitter.on('event', listener);
       return () => emitter.off('event', listener);
     },
+    subscribed: () => subscription,
     async ping() {
       await connected();
       await pub.ping();

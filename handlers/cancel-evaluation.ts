@@ -1,46 +1,86 @@
 import { GatewayError } from '../lib/errors.js';
 import { isTerminal } from '../lib/lifecycle.js';
+import type { QueueBackend } from '../lib/submitter.js';
+import { findRecord, noteStatus } from './evaluation-lookup.js';
 import type { Deps, Handler } from './types.js';
 
-export function cancelEvaluation({
-  storage,
-  queue,
-  executors,
-  events,
-}: Deps): Handler<'cancelEvaluation'> {
+export function cancelEvaluation(deps: Deps): Handler<'cancelEvaluation'> {
+  const { storage, queue, jobQueue, executors, events } = deps;
+
+  /** Takes a waiting evaluation out of its backend; says whether it was there, or already running. */
+  async function dequeue(
+    id: string,
+    backend: QueueBackend | undefined,
+  ): Promise<'removed' | 'active' | 'finished' | 'absent'> {
+    const backends: QueueBackend[] = backend
+      ? [backend]
+      : jobQueue
+        ? ['legacy', 'bull']
+        : ['legacy'];
+    let result: 'removed' | 'active' | 'finished' | 'absent' = 'absent';
+    for (const b of backends) {
+      if (b === 'legacy') {
+        const outcome = await queue.remove(id);
+        if (outcome === 'removed') return 'removed';
+        if (outcome === 'taken') result = 'active';
+      } else if (jobQueue) {
+        const outcome = await jobQueue.cancel(id);
+        if (outcome === 'removed') return 'removed';
+        if (outcome === 'active' || outcome === 'finished') result = outcome;
+      }
+    }
+    return result;
+  }
+
   return async ({ params, query }) => {
     const id = params.eval_id;
-    const current = await storage.get(id);
-    if (isTerminal(current.status)) {
-      throw new GatewayError(
-        'GW_ERR_EVALUATION_TERMINAL',
-        `Evaluation ${id} is already ${current.status}`,
-      );
+    const terminate = query.terminate ?? false;
+    const stored = await storage.find(id);
+    const record = await findRecord(deps, id);
+    if (!stored && !record)
+      throw new GatewayError('GW_ERR_EVALUATION_NOT_FOUND', `No evaluation has the id ${id}`);
+    const status = stored?.status ?? record!.status;
+    if (isTerminal(status)) {
+      throw new GatewayError('GW_ERR_EVALUATION_TERMINAL', `Evaluation ${id} is already ${status}`);
     }
     let message = 'Task cancelled';
-    if (current.status === 'submitted' || current.status === 'queued') {
-      const outcome = await queue.remove(id);
+    let running = status === 'provisioning' || status === 'running';
+    if (!running) {
+      const outcome = await dequeue(id, record?.backend);
+      if (outcome === 'finished') {
+        throw new GatewayError(
+          'GW_ERR_EVALUATION_TERMINAL',
+          `Evaluation ${id} has already finished`,
+        );
+      }
       if (outcome === 'removed') message = 'Task removed from the queue and cancelled';
-    } else if (query.terminate) {
-      const running = await storage.running(id);
-      if (running?.executor_id) {
+      running = outcome === 'active';
+    }
+    if (running && terminate) {
+      const where = await storage.running(id);
+      if (where?.executor_id) {
         try {
-          await executors.kill(running.executor_id, id);
+          await executors.kill(where.executor_id, id);
         } catch (err) {
           // It stopped by itself between the two calls; the cancellation below still holds.
           if (!(err instanceof GatewayError && err.code === 'GW_ERR_NOT_RUNNING')) throw err;
         }
       }
       message = 'Task forcefully terminated';
+    } else if (running) {
+      message = 'Cancellation requested; the worker stops the running task';
     }
-    await storage.update(id, { status: 'cancelled', error: 'Cancelled on request' });
+    if (stored) await storage.update(id, { status: 'cancelled', error: 'Cancelled on request' });
+    await noteStatus(deps, id, 'cancelled');
+    // Workers hear this too: it is how a running job learns it was cancelled.
     await events.publish('evaluation:cancelled', {
       eval_id: id,
-      reason: query.terminate ? 'terminated on request' : 'cancelled on request',
+      reason: terminate ? 'terminated on request' : 'cancelled on request',
+      terminate,
     });
     return {
       status: 200,
-      body: { eval_id: id, status: 'cancelled', message, previous_status: current.status },
+      body: { eval_id: id, status: 'cancelled', message, previous_status: status },
     };
   };
 }

@@ -1,9 +1,10 @@
+import { fromRecord, lookup } from './evaluation-lookup.js';
 import type { Deps, Handler } from './types.js';
 import { statusView } from './views.js';
 
-export function getEvaluationStatus({ storage }: Deps): Handler<'getEvaluationStatus'> {
-  return async ({ params }) => ({
-    status: 200,
-    body: statusView(await storage.get(params.eval_id)),
-  });
+export function getEvaluationStatus(deps: Deps): Handler<'getEvaluationStatus'> {
+  return async ({ params }) => {
+    const { stored, record } = await lookup(deps, params.eval_id);
+    return { status: 200, body: statusView(stored ?? fromRecord(record!)) };
+  };
 }

@@ -1,9 +1,10 @@
+import { fromRecord, lookup } from './evaluation-lookup.js';
 import type { Deps, Handler } from './types.js';
 import { recordView } from './views.js';
 
-export function getEvaluation({ storage }: Deps): Handler<'getEvaluation'> {
-  return async ({ params }) => ({
-    status: 200,
-    body: recordView(await storage.get(params.eval_id)),
-  });
+export function getEvaluation(deps: Deps): Handler<'getEvaluation'> {
+  return async ({ params }) => {
+    const { stored, record } = await lookup(deps, params.eval_id);
+    return { status: 200, body: recordView(stored ?? fromRecord(record!)) };
+  };
 }

@@ -4,8 +4,9 @@ import { jobQueueStatus } from './job-queue-view.js';
 import type { Deps, Handler } from './types.js';
 
 export function getQueueStatus(deps: Deps): Handler<'getQueueStatus'> {
-  const { queue, config, stats } = deps;
+  const { queue, split, stats } = deps;
   return async () => {
+    const bull = jobQueueStatus(deps);
     let legacy: components['schemas']['LegacyQueueStatus'];
     try {
       legacy = { healthy: true, ...(await queue.status()) };
@@ -19,10 +20,10 @@ export function getQueueStatus(deps: Deps): Handler<'getQueueStatus'> {
       status: 200,
       body: {
         legacy,
-        bull: jobQueueStatus(deps),
+        bull: await bull,
         traffic_split: {
-          celery_enabled: config.celeryEnabled,
-          configured_percentage: config.celeryPercentage,
+          celery_enabled: split.enabled,
+          configured_percentage: split.percentage,
           observed: { ...stats.submissions, bull_share: stats.bullShare() },
         },
       },

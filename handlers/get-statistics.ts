@@ -1,6 +1,6 @@
 import type { Deps, Handler } from './types.js';
 
-export function getStatistics({ storage, stats }: Deps): Handler<'getStatistics'> {
+export function getStatistics({ storage, stats, events }: Deps): Handler<'getStatistics'> {
   return async () => {
     const s = await storage.statistics();
     return {
@@ -11,7 +11,9 @@ export function getStatistics({ storage, stats }: Deps): Handler<'getStatistics'
           started_at: stats.startedAt.toISOString(),
           uptime_seconds: stats.uptimeSeconds(),
           submissions: { ...stats.submissions },
+          fallbacks: stats.fallbacks,
           submit_failures: stats.submitFailures,
+          events_dropped: events.dropped,
           requests: stats.requests,
         },
       },

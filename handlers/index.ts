@@ -27,8 +27,8 @@ export type { Deps, Handlers } from './types.js';
 export function createHandlers(deps: Deps): Handlers {
   const submitter = new Submitter(deps);
   return {
-    submitEvaluation: submitEvaluation(submitter),
-    submitEvaluationBatch: submitEvaluationBatch(submitter),
+    submitEvaluation: submitEvaluation(submitter, deps),
+    submitEvaluationBatch: submitEvaluationBatch(submitter, deps),
     getEvaluationStatus: getEvaluationStatus(deps),
     getEvaluation: getEvaluation(deps),
     listEvaluations: listEvaluations(deps),

@@ -1,13 +1,26 @@
 import type { components } from '../generated/types/gateway.js';
+import { isGatewayError } from '../lib/errors.js';
 import type { Deps } from './types.js';
 
 type JobQueueStatus = components['schemas']['JobQueueStatus'];
 
-/** The job queue's state; no job-queue backend is attached to this gateway build yet. */
-export function jobQueueStatus({ config }: Deps): JobQueueStatus {
-  return {
-    enabled: config.celeryEnabled,
-    connected: false,
-    error: 'No job-queue backend is connected; every submission goes to the legacy queue',
-  };
+/** The job queue's connection and counts, as /api/celery-status and /api/queue-status report them. */
+export async function jobQueueStatus({ jobQueue, config }: Deps): Promise<JobQueueStatus> {
+  if (!jobQueue) {
+    return {
+      enabled: false,
+      connected: false,
+      error: 'The job queue is disabled (CELERY_ENABLED=false)',
+    };
+  }
+  try {
+    return { enabled: true, connected: true, queue: jobQueue.name, ...(await jobQueue.counts()) };
+  } catch (err) {
+    return {
+      enabled: config.celeryEnabled,
+      connected: false,
+      queue: jobQueue.name,
+      error: isGatewayError(err) ? err.message : 'Job queue unavailable',
+    };
+  }
 }

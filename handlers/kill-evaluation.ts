@@ -1,7 +1,9 @@
 import { GatewayError } from '../lib/errors.js';
+import { noteStatus } from './evaluation-lookup.js';
 import type { Deps, Handler } from './types.js';
 
-export function killEvaluation({ storage, executors, events }: Deps): Handler<'killEvaluation'> {
+export function killEvaluation(deps: Deps): Handler<'killEvaluation'> {
+  const { storage, executors, events } = deps;
   return async ({ params }) => {
     const id = params.eval_id;
     const running = await storage.running(id);
@@ -22,7 +24,12 @@ export function killEvaluation({ storage, executors, events }: Deps): Handler<'k
     if (answer.success) {
       try {
         await storage.update(id, { status: 'cancelled', error: 'Killed on request' });
-        await events.publish('evaluation:cancelled', { eval_id: id, reason: 'killed on request' });
+        await noteStatus(deps, id, 'cancelled');
+        await events.publish('evaluation:cancelled', {
+          eval_id: id,
+          reason: 'killed on request',
+          terminate: true,
+        });
       } catch (err) {
         // Finished on its own just before the kill landed: its own final state stands.
         if (!(err instanceof GatewayError && err.code === 'GW_ERR_EVALUATION_TERMINAL')) throw err;

@@ -1,51 +1,65 @@
 import { isGatewayError, validationError } from '../lib/errors.js';
+import { idempotent } from '../lib/idempotency.js';
 import type { Submitter } from '../lib/submitter.js';
 import { newEvalId } from '../lib/ids.js';
 import { mapConcurrent } from '../lib/concurrency.js';
 import type { components } from '../generated/types/gateway.js';
-import type { Handler } from './types.js';
+import type { Deps, Handler, Reply } from './types.js';
 
 type Item = components['schemas']['BatchItemResult'];
 
 /** How many items of one batch are handed to the backends at the same time. */
 export const BATCH_CONCURRENCY = 8;
 
-export function submitEvaluationBatch(submitter: Submitter): Handler<'submitEvaluationBatch'> {
-  return async ({ body }) => {
+export function submitEvaluationBatch(
+  submitter: Submitter,
+  { store }: Deps,
+): Handler<'submitEvaluationBatch'> {
+  return async ({ body, headers, client, stickyKey }) => {
     // Every item is checked before any is queued: a batch is rejected whole or processed whole.
     const issues = body.evaluations.flatMap((item, i) =>
       submitter.check(item, `/evaluations/${i}`),
     );
     if (issues.length) throw validationError(issues);
-    const results = await mapConcurrent(
-      body.evaluations,
-      BATCH_CONCURRENCY,
-      async (item, index): Promise<Item> => {
-        const evalId = newEvalId();
-        try {
-          const a = await submitter.submit(item, { batch: true, evalId });
-          return { index, status: 'queued', ...a };
-        } catch (err) {
-          // An item no backend took keeps its id, the one its `evaluation:failed` event carries.
-          return {
-            index,
-            eval_id: evalId,
-            status: 'failed',
-            error: isGatewayError(err) ? err.message : 'submission failed',
-            code: isGatewayError(err) ? err.code : 'GW_ERR_INTERNAL',
-          };
-        }
+    const key = headers['idempotency-key'] as string | undefined;
+    const reply = await idempotent(
+      store,
+      key,
+      `${client}:submitEvaluationBatch`,
+      body,
+      async () => {
+        const results = await mapConcurrent(
+          body.evaluations,
+          BATCH_CONCURRENCY,
+          async (item, index): Promise<Item> => {
+            const evalId = newEvalId();
+            try {
+              const a = await submitter.submit(item, { batch: true, evalId, client, stickyKey });
+              return { index, status: 'queued', ...a };
+            } catch (err) {
+              // An item no backend took keeps its id, the one its `evaluation:failed` event carries.
+              return {
+                index,
+                eval_id: evalId,
+                status: 'failed',
+                error: isGatewayError(err) ? err.message : 'submission failed',
+                code: isGatewayError(err) ? err.code : 'GW_ERR_INTERNAL',
+              };
+            }
+          },
+        );
+        const queued = results.filter((r) => r.status === 'queued').length;
+        return {
+          status: 202,
+          body: {
+            total: results.length,
+            queued,
+            failed: results.length - queued,
+            evaluations: results,
+          },
+        };
       },
     );
-    const queued = results.filter((r) => r.status === 'queued').length;
-    return {
-      status: 202,
-      body: {
-        total: results.length,
-        queued,
-        failed: results.length - queued,
-        evaluations: results,
-      },
-    };
+    return reply as Reply<'submitEvaluationBatch'>;
   };
 }

@@ -1,15 +1,22 @@
 import { validationError } from '../lib/errors.js';
+import { idempotent } from '../lib/idempotency.js';
 import type { Submitter } from '../lib/submitter.js';
-import type { Handler } from './types.js';
+import type { Deps, Handler, Reply } from './types.js';
 
-export function submitEvaluation(submitter: Submitter): Handler<'submitEvaluation'> {
-  return async ({ body }) => {
+export function submitEvaluation(
+  submitter: Submitter,
+  { store }: Deps,
+): Handler<'submitEvaluation'> {
+  return async ({ body, headers, client, stickyKey }) => {
     const issues = submitter.check(body);
     if (issues.length) throw validationError(issues);
-    const accepted = await submitter.submit(body);
-    return {
-      status: 202,
-      body: { ...accepted, status: 'queued', message: 'Evaluation queued successfully' },
-    };
+    const key = headers['idempotency-key'] as string | undefined;
+    return (await idempotent(store, key, `${client}:submitEvaluation`, body, async () => {
+      const accepted = await submitter.submit(body, { client, stickyKey });
+      const message = accepted.fallback
+        ? `Evaluation queued successfully (the ${accepted.backend === 'bull' ? 'legacy queue' : 'job queue'} refused it; the ${accepted.backend === 'bull' ? 'job queue' : 'legacy queue'} took it)`
+        : 'Evaluation queued successfully';
+      return { status: 202, body: { ...accepted, status: 'queued', message } };
+    })) as Reply<'submitEvaluation'>;
   };
 }

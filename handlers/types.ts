@@ -6,6 +6,9 @@ import type { QueueService } from '../clients/queue-service.js';
 import type { StorageService } from '../clients/storage-service.js';
 import type { Executors } from '../clients/executors.js';
 import type { EventBus } from '../clients/event-bus.js';
+import type { JobQueue } from '../clients/job-queue.js';
+import type { GatewayStore } from '../clients/gateway-store.js';
+import type { TrafficSplit } from '../lib/traffic-split.js';
 import type { HealthMonitor } from '../server/health.js';
 import type { SpecInfo } from '../server/spec.js';
 
@@ -17,7 +20,11 @@ export interface Deps {
   queue: QueueService;
   storage: StorageService;
   executors: Executors;
+  /** The job queue (Bull); absent when CELERY_ENABLED is false. */
+  jobQueue: JobQueue | undefined;
   events: EventBus;
+  store: GatewayStore;
+  split: TrafficSplit;
   health: HealthMonitor;
   stats: GatewayStats;
   logger: Logger;
@@ -66,6 +73,10 @@ export interface Request<O extends OperationId> {
   query: QueryParams<O>;
   headers: Record<string, string | string[] | undefined>;
   requestId: string;
+  /** Who is calling: `key:<fingerprint>` of its API key, else `ip:<address>`. */
+  client: string;
+  /** The value of TRAFFIC_SPLIT_STICKY_HEADER, when configured and sent. */
+  stickyKey: string | undefined;
 }
 
 export type Handler<O extends OperationId> = (req: Request<O>) => Promise<Reply<O>> | Reply<O>;

@@ -1,12 +1,11 @@
 import { GatewayError } from '../lib/errors.js';
 import { canMove, isTerminal } from '../lib/lifecycle.js';
+import { noteStatus } from './evaluation-lookup.js';
 import type { Deps, Handler } from './types.js';
 import { statusView } from './views.js';
 
-export function updateEvaluationStatus({
-  storage,
-  events,
-}: Deps): Handler<'updateEvaluationStatus'> {
+export function updateEvaluationStatus(deps: Deps): Handler<'updateEvaluationStatus'> {
+  const { storage, events } = deps;
   return async ({ params, body }) => {
     const id = params.eval_id;
     const to = body.status;
@@ -33,6 +32,7 @@ export function updateEvaluationStatus({
         ...(reason ? { status_reason: reason } : {}),
       },
     });
+    await noteStatus(deps, id, to);
     const view = statusView(updated);
     if (to === 'completed') {
       await events.publish('evaluation:completed', {

@@ -22,6 +22,23 @@ export interface Config {
   celeryEnabled: boolean;
   celeryBrokerUrl: string | undefined;
   celeryPercentage: number;
+  /** Bull queue name and Redis key prefix of the job queue. */
+  bullQueue: string;
+  bullPrefix: string;
+  /** Attempts a job gets (a worker that dies mid-job counts as one) and the first retry delay. */
+  bullAttempts: number;
+  bullBackoffMs: number;
+  /** Finished jobs kept in Redis (the results live in storage). */
+  bullKeepCompleted: number;
+  bullKeepFailed: number;
+  /** Request header whose value pins a client to one backend; unset: random per request. */
+  stickyHeader: string | undefined;
+  /** PostgreSQL schema of the gateway's own tables. */
+  databaseSchema: string;
+  idempotencyTtlHours: number;
+  /** Limits sent with each job: memory and captured output. */
+  evalMemoryMb: number;
+  evalOutputBytes: number;
   logLevel: string;
   enableCaching: boolean;
   /** Executors named in EXECUTOR_URLS, by id. */
@@ -66,7 +83,10 @@ export const DEFAULT_INTERNAL_API_KEY = 'dev-internal-api-key';
 
 class Reader {
   readonly problems: string[] = [];
-  constructor(private readonly env: Env) {}
+  private readonly env: Env;
+  constructor(env: Env) {
+    this.env = { ...env };
+  }
 
   private raw(name: string): string | undefined {
     const v = this.env[name];
@@ -125,6 +145,16 @@ class Reader {
     }
   }
 
+  /** A name used in Redis keys or SQL identifiers: letters, digits, `_` and `-`. */
+  name(name: string, fallback: string): string {
+    const v = this.raw(name) ?? fallback;
+    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(v)) {
+      this.problems.push(`${name}=${v}: expected letters, digits, _ or - (at most 63)`);
+      return fallback;
+    }
+    return v;
+  }
+
   list(name: string, fallback: string[]): string[] {
     const v = this.raw(name);
     if (v === undefined) return fallback;
@@ -132,6 +162,25 @@ class Reader {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+  }
+
+  /**
+   * The value of `name` or of its alias (the brief's CELERY_* names have BULL_* equivalents);
+   * both set to different values is an error naming both.
+   */
+  either(name: string, alias: string): string | undefined {
+    const a = this.raw(name);
+    const b = this.raw(alias);
+    if (a !== undefined && b !== undefined && a !== b) {
+      this.problems.push(`${name} and ${alias} are both set, to different values`);
+    }
+    return a ?? b;
+  }
+
+  /** Copies `alias` into `name` when only the alias is set, so the typed readers see it. */
+  merge(name: string, alias: string): void {
+    const v = this.either(name, alias);
+    if (v !== undefined) this.env[name] = v;
   }
 
   fail(message: string): void {
@@ -171,6 +220,9 @@ function parseExecutors(r: Reader, entries: string[]): ExecutorTarget[] {
 
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const r = new Reader(env);
+  r.merge('CELERY_ENABLED', 'BULL_ENABLED');
+  r.merge('CELERY_PERCENTAGE', 'BULL_PERCENTAGE');
+  r.merge('CELERY_BROKER_URL', 'BULL_REDIS_URL');
   const levelName = r.string('LOG_LEVEL', 'info').toLowerCase();
   const logLevel = LOG_LEVELS[levelName];
   if (!logLevel)
@@ -198,6 +250,17 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     celeryEnabled: r.bool('CELERY_ENABLED', false),
     celeryBrokerUrl: r.url('CELERY_BROKER_URL', redisUrl, REDIS),
     celeryPercentage: r.number('CELERY_PERCENTAGE', 0.5, 0, 1),
+    bullQueue: r.name('BULL_QUEUE', 'evaluations'),
+    bullPrefix: r.name('BULL_PREFIX', 'bull'),
+    bullAttempts: r.int('BULL_ATTEMPTS', 3, 1, 100),
+    bullBackoffMs: r.int('BULL_BACKOFF_MS', 1000, 0, 3_600_000),
+    bullKeepCompleted: r.int('BULL_KEEP_COMPLETED', 1000, 0, 10_000_000),
+    bullKeepFailed: r.int('BULL_KEEP_FAILED', 5000, 0, 10_000_000),
+    stickyHeader: r.optional('TRAFFIC_SPLIT_STICKY_HEADER')?.toLowerCase(),
+    databaseSchema: r.name('DATABASE_SCHEMA', 'crucible_gateway'),
+    idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 365),
+    evalMemoryMb: r.int('EVAL_MEMORY_MB', 512, 16, 1_048_576),
+    evalOutputBytes: r.int('EVAL_OUTPUT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
     logLevel: logLevel ?? 'info',
     enableCaching: r.bool('ENABLE_CACHING', false),
     executors: parseExecutors(r, r.list('EXECUTOR_URLS', [])),
@@ -214,7 +277,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     healthGraceIntervalMs: r.int('HEALTH_GRACE_INTERVAL_MS', 2_000, 100, 3_600_000),
   };
   if (config.celeryEnabled && !config.celeryBrokerUrl) {
-    r.fail('CELERY_ENABLED=true needs CELERY_BROKER_URL or REDIS_URL');
+    r.fail('CELERY_ENABLED=true needs CELERY_BROKER_URL (or BULL_REDIS_URL) or REDIS_URL');
   }
   if (r.problems.length) throw new ConfigError(r.problems);
   return Object.freeze({

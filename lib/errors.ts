@@ -50,6 +50,18 @@ export const ERRORS = {
     title: 'Status change not allowed',
     slug: 'invalid-transition',
   },
+  /** The first request with this Idempotency-Key has not finished yet. */
+  GW_ERR_IDEMPOTENCY_IN_PROGRESS: {
+    status: 409,
+    title: 'Request in progress',
+    slug: 'idempotency-in-progress',
+  },
+  /** The Idempotency-Key was used before with a different body. */
+  GW_ERR_IDEMPOTENCY_MISMATCH: {
+    status: 422,
+    title: 'Idempotency key reused',
+    slug: 'idempotency-mismatch',
+  },
   /** The request body is over the 2 MiB limit. */
   GW_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', slug: 'payload-too-large' },
   /** A body was sent that is not `application/json`. */

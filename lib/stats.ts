@@ -2,7 +2,12 @@
 export class GatewayStats {
   readonly startedAt = new Date();
   requests = 0;
+  /** Submissions no backend took. */
   submitFailures = 0;
+  /** Submissions the other backend took because the chosen one refused. */
+  fallbacks = 0;
+  /** Accepted submissions the gateway store could not record. */
+  recordFailures = 0;
   readonly submissions = { legacy: 0, bull: 0 };
 
   uptimeSeconds(now = Date.now()): number {

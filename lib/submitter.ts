@@ -4,8 +4,12 @@ import { GatewayError, isGatewayError } from './errors.js';
 import type { ValidationIssue } from './errors.js';
 import { newEvalId } from './ids.js';
 import type { GatewayStats } from './stats.js';
+import type { Logger } from './logger.js';
+import type { TrafficSplit } from './traffic-split.js';
 import type { QueueService } from '../clients/queue-service.js';
 import type { EventBus } from '../clients/event-bus.js';
+import type { JobQueue } from '../clients/job-queue.js';
+import type { GatewayStore } from '../clients/gateway-store.js';
 
 export type EvaluationRequest = components['schemas']['EvaluationRequest'];
 export type QueueBackend = components['schemas']['QueueBackend'];
@@ -19,18 +23,34 @@ export interface Accepted {
   eval_id: string;
   backend: QueueBackend;
   queue_position: number | null;
+  fallback: boolean;
+}
+
+export interface SubmitOptions {
+  batch?: boolean;
+  /** Made by the caller, so that a failure can be reported under the id its event carries. */
+  evalId?: string;
+  /** Who submitted it, for the record. */
+  client?: string | null;
+  /** Pins the traffic split's choice (TRAFFIC_SPLIT_STICKY_HEADER). */
+  stickyKey?: string;
 }
 
 export interface SubmitterDeps {
   config: Readonly<Config>;
   queue: QueueService;
+  jobQueue: JobQueue | undefined;
   events: EventBus;
+  store: GatewayStore;
+  split: TrafficSplit;
   stats: GatewayStats;
+  logger: Logger;
 }
 
 /**
  * The submit path: the checks the spec cannot express, the id, the hand-over to a queue backend
- * and the lifecycle event. If it resolves, a backend holds the evaluation.
+ * (the other one when the chosen one refuses), the record and the lifecycle events. If `submit`
+ * resolves, a backend holds the evaluation.
  */
 export class Submitter {
   constructor(private readonly deps: SubmitterDeps) {}
@@ -59,57 +79,133 @@ export class Submitter {
     return issues;
   }
 
-  /**
-   * Hands the evaluation to a backend. `evalId` may be made by the caller, so that a failure can
-   * still be reported under the id the `evaluation:failed` event carries.
-   */
-  async submit(
-    req: EvaluationRequest,
-    opts: { batch?: boolean; evalId?: string } = {},
-  ): Promise<Accepted> {
-    const { queue, events, stats } = this.deps;
+  /** Hands one backend the evaluation; resolves with its queue position when it reports one. */
+  private async enqueue(
+    backend: QueueBackend,
+    evalId: string,
+    e: Required<EvaluationRequest>,
+    submittedAt: string,
+    batch: boolean,
+  ): Promise<number | null> {
+    if (backend === 'legacy') {
+      const answer = await this.deps.queue.submit({
+        eval_id: evalId,
+        code: e.code,
+        language: e.language,
+        engine: 'docker',
+        timeout: e.timeout,
+        priority: e.priority ? 2 : 1,
+      });
+      return answer.position ?? null;
+    }
+    const { jobQueue, config } = this.deps;
+    if (!jobQueue)
+      throw new GatewayError('GW_ERR_DOWNSTREAM_UNAVAILABLE', 'Job queue not configured');
+    await jobQueue.add({
+      eval_id: evalId,
+      code: e.code,
+      language: e.language,
+      timeout: e.timeout,
+      priority: e.priority,
+      limits: { memory_mb: config.evalMemoryMb, output_bytes: config.evalOutputBytes },
+      submitted_at: submittedAt,
+      ...(batch ? { batch: true } : {}),
+    });
+    return null;
+  }
+
+  async submit(req: EvaluationRequest, opts: SubmitOptions = {}): Promise<Accepted> {
+    const { events, stats, store, split, logger } = this.deps;
     const evalId = opts.evalId ?? newEvalId();
     const batch = opts.batch ?? false;
-    const language = req.language ?? DEFAULT_LANGUAGE;
-    const timeout = req.timeout ?? DEFAULT_TIMEOUT;
-    const priority = req.priority ?? false;
-    const backend: QueueBackend = 'legacy';
-    let position: number | null;
-    try {
-      const answer = await queue.submit({
-        eval_id: evalId,
-        code: req.code,
-        language,
-        engine: 'docker',
-        timeout,
-        priority: priority ? 2 : 1,
-      });
-      position = answer.position ?? null;
-    } catch (err) {
+    const e: Required<EvaluationRequest> = {
+      code: req.code,
+      language: req.language ?? DEFAULT_LANGUAGE,
+      timeout: req.timeout ?? DEFAULT_TIMEOUT,
+      priority: req.priority ?? false,
+    };
+    const submittedAt = new Date();
+    const metadata = {
+      submitted_at: submittedAt.toISOString(),
+      timeout: e.timeout,
+      priority: e.priority,
+      ...(batch ? { batch: true } : {}),
+    };
+    await events.publish('evaluation:submitted', {
+      eval_id: evalId,
+      language: e.language,
+      metadata,
+    });
+
+    const failures: [QueueBackend, unknown][] = [];
+    let taken: { backend: QueueBackend; position: number | null } | undefined;
+    for (const backend of split.order(opts.stickyKey)) {
+      try {
+        taken = {
+          backend,
+          position: await this.enqueue(backend, evalId, e, metadata.submitted_at, batch),
+        };
+        break;
+      } catch (err) {
+        failures.push([backend, err]);
+        logger.warn(
+          { eval_id: evalId, backend, err: isGatewayError(err) ? err.message : err },
+          'backend refused the evaluation',
+        );
+      }
+    }
+    if (!taken) {
       stats.submitFailures++;
-      const detail = isGatewayError(err) ? err.message : 'submission failed';
+      const [only] = failures;
+      const err =
+        failures.length === 1 && only && isGatewayError(only[1])
+          ? only[1]
+          : new GatewayError(
+              'GW_ERR_DOWNSTREAM_UNAVAILABLE',
+              `No queue backend took the evaluation: ${failures
+                .map(([b, f]) => `${b}: ${isGatewayError(f) ? f.message : 'failed'}`)
+                .join('; ')}`,
+            );
       await events.publish('evaluation:failed', {
         eval_id: evalId,
-        error: detail,
+        error: err.message,
         failed_at: 'submit',
       });
-      throw err instanceof GatewayError
-        ? err
-        : new GatewayError('GW_ERR_INTERNAL', detail, { cause: err });
+      throw err;
     }
-    stats.submissions[backend]++;
+
+    const fallback = failures.length > 0;
+    stats.submissions[taken.backend]++;
+    if (fallback) stats.fallbacks++;
+    try {
+      await store.record({
+        eval_id: evalId,
+        backend: taken.backend,
+        task_id: evalId,
+        status: 'queued',
+        language: e.language,
+        timeout: e.timeout,
+        priority: e.priority,
+        client: opts.client ?? null,
+        fallback,
+        batch,
+        submitted_at: submittedAt,
+      });
+    } catch (err) {
+      // The backend holds the evaluation; losing the record only costs the status fallback
+      // before the storage write, so the submit still succeeds.
+      stats.recordFailures++;
+      logger.error(
+        { eval_id: evalId, err: isGatewayError(err) ? err.message : err },
+        'evaluation not recorded',
+      );
+    }
     await events.publish('evaluation:queued', {
       eval_id: evalId,
-      code: req.code,
-      language,
-      metadata: {
-        submitted_at: new Date().toISOString(),
-        timeout,
-        priority,
-        backend,
-        ...(batch ? { batch: true } : {}),
-      },
+      code: e.code,
+      language: e.language,
+      metadata: { ...metadata, backend: taken.backend, fallback },
     });
-    return { eval_id: evalId, backend, queue_position: position };
+    return { eval_id: evalId, backend: taken.backend, queue_position: taken.position, fallback };
   }
 }

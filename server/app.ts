@@ -32,6 +32,8 @@ export interface App {
 interface RequestState {
   requestId: string;
   path: string;
+  client: string;
+  stickyKey: string | undefined;
 }
 
 const require = createRequire(import.meta.url);
@@ -154,6 +156,8 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
         query: c.request.query as never,
         headers: c.request.headers as Request<OperationId>['headers'],
         requestId: state.requestId,
+        client: state.client,
+        stickyKey: state.stickyKey,
       }),
     );
   }
@@ -198,14 +202,10 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     return clientKey;
   }
 
-  async function rateLimit(
-    op: RouteOperation,
-    client: string | undefined,
-    req: IncomingMessage,
-  ): Promise<void> {
+  async function rateLimit(op: RouteOperation, client: string): Promise<void> {
     if (!limiter || !op.path.startsWith('/api/')) return;
     try {
-      await limiter.consume(client ? `key:${client}` : `ip:${req.socket.remoteAddress ?? '?'}`);
+      await limiter.consume(client);
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
       const retry = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
@@ -277,7 +277,11 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     }
   }
 
-  function writeProblem(res: ServerResponse, err: unknown, state: RequestState): void {
+  function writeProblem(
+    res: ServerResponse,
+    err: unknown,
+    state: Pick<RequestState, 'requestId' | 'path'>,
+  ): void {
     const problem = toProblem(err, state.path, state.requestId);
     const where = { request_id: state.requestId, path: state.path, code: problem.code };
     if (problem.code === 'GW_ERR_INTERNAL') logger.error({ ...where, err }, problem.detail);
@@ -318,7 +322,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       const e =
         status === 404 ? new GatewayError('GW_ERR_NOT_FOUND', 'No such documentation asset') : err;
       writeProblem(res, e, {
-        requestId: header(req, 'x-request-id') ?? randomUUID(),
+        requestId: String(res.getHeader('x-request-id') ?? randomUUID()),
         path: req.path,
       });
     },
@@ -355,7 +359,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     const path = q === -1 ? url : url.slice(0, q);
     const given = header(req, 'x-request-id');
     const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
-    const state: RequestState = { requestId, path };
+    const state: RequestState = { requestId, path, client: '', stickyKey: undefined };
     res.setHeader('x-request-id', requestId);
     try {
       if (cors(req, res)) return;
@@ -376,8 +380,12 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
           },
         );
       }
-      const client = authorize(match.op, req);
-      await rateLimit(match.op, client, req);
+      const key = authorize(match.op, req);
+      state.client = key
+        ? `key:${digest(key).toString('hex').slice(0, 16)}`
+        : `ip:${req.socket.remoteAddress ?? '?'}`;
+      if (config.stickyHeader) state.stickyKey = header(req, config.stickyHeader);
+      await rateLimit(match.op, state.client);
       // Only operations with a request body read one; a stray body elsewhere is left unread
       // (node discards it), so it can neither be parsed nor be refused.
       const body = match.op.hasBody ? parseBody(req, await readBody(req)) : undefined;

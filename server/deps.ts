@@ -1,20 +1,27 @@
 import type { Config } from '../lib/config.js';
+import { redact } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { GatewayStats } from '../lib/stats.js';
+import { TrafficSplit } from '../lib/traffic-split.js';
 import { createQueueService } from '../clients/queue-service.js';
 import { createStorageService } from '../clients/storage-service.js';
 import { createExecutors } from '../clients/executors.js';
 import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
+import { createJobQueue } from '../clients/job-queue.js';
+import { createMemoryStore, createPostgresStore } from '../clients/gateway-store.js';
 import type { Deps } from '../handlers/types.js';
 import { HealthMonitor } from './health.js';
 import { loadSpec } from './spec.js';
-import { redact } from '../lib/config.js';
 
 /** Terminal evaluations kept in memory when ENABLE_CACHING is on. */
 const TERMINAL_CACHE_SIZE = 10_000;
 
-/** The real clients for a configuration: HTTP for the services, Redis when REDIS_URL is set. */
-export function createDeps(config: Readonly<Config>, logger: Logger): Deps {
+/**
+ * The real clients for a configuration: HTTP for the services, Redis for events and the job
+ * queue when configured, PostgreSQL for the gateway's record when DATABASE_URL is set (its
+ * migrations run here, before the gateway listens).
+ */
+export async function createDeps(config: Readonly<Config>, logger: Logger): Promise<Deps> {
   const http = {
     apiKey: config.internalApiKey,
     timeoutMs: config.downstreamTimeoutMs,
@@ -31,15 +38,46 @@ export function createDeps(config: Readonly<Config>, logger: Logger): Deps {
     known: config.executors,
     urlTemplate: config.executorUrlTemplate,
   });
+  const store = config.databaseUrl
+    ? await createPostgresStore(
+        config.databaseUrl,
+        config.databaseSchema,
+        config.idempotencyTtlHours,
+      )
+    : createMemoryStore(config.idempotencyTtlHours);
   const events = config.redisUrl
     ? createRedisEventBus(config.redisUrl, logger)
     : createInProcessEventBus();
+  const jobQueue =
+    config.celeryEnabled && config.celeryBrokerUrl
+      ? createJobQueue(
+          {
+            redisUrl: config.celeryBrokerUrl,
+            name: config.bullQueue,
+            prefix: config.bullPrefix,
+            attempts: config.bullAttempts,
+            backoffMs: config.bullBackoffMs,
+            keepCompleted: config.bullKeepCompleted,
+            keepFailed: config.bullKeepFailed,
+            timeoutMs: config.downstreamTimeoutMs,
+          },
+          logger,
+        )
+      : undefined;
   const health = new HealthMonitor({
     queue: { url: queue.displayUrl, check: (t) => queue.health(t) },
     storage: { url: storage.displayUrl, check: (t) => storage.health(t) },
     redis: config.redisUrl
       ? { url: redact(config.redisUrl), check: () => events.ping() }
       : { disabled: true, check: () => Promise.resolve() },
+    jobQueue:
+      jobQueue && config.celeryBrokerUrl
+        ? { url: redact(config.celeryBrokerUrl), check: () => jobQueue.ping() }
+        : { disabled: true, check: () => Promise.resolve() },
+    gatewayStore: {
+      url: config.databaseUrl ? redact(config.databaseUrl) : 'memory',
+      check: () => store.ping(),
+    },
     executors: Object.fromEntries(
       config.executors.map((e) => [
         e.id,
@@ -56,10 +94,22 @@ export function createDeps(config: Readonly<Config>, logger: Logger): Deps {
     queue,
     storage,
     executors,
+    jobQueue,
     events,
+    store,
+    split: new TrafficSplit({
+      enabled: jobQueue !== undefined,
+      percentage: config.celeryPercentage,
+    }),
     health,
     stats: new GatewayStats(),
     logger,
     spec: loadSpec(),
   };
+}
+
+/** Closes every connection the dependencies hold. */
+export async function closeDeps(deps: Deps): Promise<void> {
+  deps.health.stop();
+  await Promise.allSettled([deps.events.close(), deps.jobQueue?.close(), deps.store.close()]);
 }

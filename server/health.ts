@@ -16,6 +16,10 @@ export interface HealthMonitorOptions {
   queue: HealthProbe;
   storage: HealthProbe;
   redis: HealthProbe;
+  /** The job queue's Redis (Bull); disabled when CELERY_ENABLED is false. */
+  jobQueue?: HealthProbe;
+  /** The gateway's own record (PostgreSQL or memory). */
+  gatewayStore?: HealthProbe;
   executors: Record<string, HealthProbe>;
   intervalMs: number;
   /** During this long after start, checks run every `graceIntervalMs` (services start in any order). */
@@ -61,6 +65,8 @@ export class HealthMonitor {
     add('queue', opts.queue);
     add('storage', opts.storage);
     add('redis', opts.redis);
+    add('job_queue', opts.jobQueue ?? { disabled: true, check: () => Promise.resolve() });
+    add('gateway_store', opts.gatewayStore ?? { disabled: true, check: () => Promise.resolve() });
     for (const [id, probe] of Object.entries(opts.executors)) add(`executor:${id}`, probe);
   }
 
@@ -144,11 +150,13 @@ export class HealthMonitor {
     const queue = this.state('queue');
     const storage = this.state('storage');
     const redis = this.state('redis');
+    const jobQueue = this.state('job_queue');
+    const gatewayStore = this.state('gateway_store');
     const executors: Record<string, ServiceHealth> = {};
     for (const [key, e] of this.entries) {
       if (key.startsWith('executor:')) executors[key.slice('executor:'.length)] = { ...e.state };
     }
-    const optional = [redis, ...Object.values(executors)];
+    const optional = [redis, jobQueue, gatewayStore, ...Object.values(executors)];
     let status: PlatformStatus['status'];
     if (!this.checkedOnce) status = 'starting';
     else if (queue.status !== 'healthy' || storage.status !== 'healthy') status = 'unhealthy';
@@ -160,7 +168,7 @@ export class HealthMonitor {
       timestamp: new Date(now).toISOString(),
       uptime_seconds: Math.round((now - this.startedAt) / 10) / 100,
       in_grace_period: this.inGracePeriod(),
-      services: { queue, storage, redis },
+      services: { queue, storage, redis, job_queue: jobQueue, gateway_store: gatewayStore },
       executors,
     };
   }

@@ -4,7 +4,7 @@
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { buildApp } from './app.js';
-import { createDeps } from './deps.js';
+import { closeDeps, createDeps } from './deps.js';
 
 async function main(): Promise<void> {
   let config;
@@ -21,13 +21,28 @@ async function main(): Promise<void> {
   if (config.internalApiKeyIsDefault) {
     logger.warn('INTERNAL_API_KEY is not set; using the development key');
   }
-  const deps = createDeps(config, logger);
+  const deps = await createDeps(config, logger);
+  // Idempotency keys past their TTL are forgotten hourly (a claim also replaces an expired key).
+  const prune = setInterval(() => {
+    deps.store
+      .prune()
+      .catch((err: unknown) => logger.warn({ err }, 'could not prune idempotency keys'));
+  }, 3_600_000);
+  prune.unref();
   const app = await buildApp(deps);
   const address = await app.listen(config.port, config.host);
   deps.health.start();
   const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info(
-    { queue: deps.queue.displayUrl, storage: deps.storage.displayUrl, events: deps.events.kind },
+    {
+      queue: deps.queue.displayUrl,
+      storage: deps.storage.displayUrl,
+      events: deps.events.kind,
+      store: deps.store.kind,
+      job_queue: deps.jobQueue
+        ? `${deps.jobQueue.name} (${Math.round(deps.split.percentage * 100)}% of traffic)`
+        : 'disabled',
+    },
     `gateway listening on ${base} — docs at ${base}/docs`,
   );
 
@@ -36,12 +51,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    deps.health.stop();
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     void app
       .close()
-      .then(() => deps.events.close())
+      .then(() => closeDeps(deps))
       .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

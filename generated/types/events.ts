@@ -67,8 +67,25 @@ export interface components {
         CancelledEvent: {
             eval_id: string;
             reason: string;
+            /** @description The process of a running evaluation must be killed, not left to finish. */
+            terminate?: boolean;
         } & {
             [key: string]: unknown;
+        };
+        /** @description The data of one job-queue (Bull) job; the job id is the eval_id. */
+        JobPayload: {
+            eval_id: string;
+            code: string;
+            language: string;
+            timeout: number;
+            priority: boolean;
+            limits: {
+                memory_mb: number;
+                output_bytes: number;
+            };
+            /** Format: date-time */
+            submitted_at: string;
+            batch?: boolean;
         };
     };
     responses: never;

@@ -424,6 +424,8 @@ export interface components {
             /** @description Place in the queue when the backend reports it. */
             queue_position: number | null;
             backend: components["schemas"]["QueueBackend"];
+            /** @description True when the backend the traffic split chose refused and the other one took the evaluation. */
+            fallback: boolean;
         };
         BatchRequest: {
             evaluations: components["schemas"]["EvaluationRequest"][];
@@ -435,6 +437,7 @@ export interface components {
             status: "queued" | "failed";
             queue_position?: number | null;
             backend?: components["schemas"]["QueueBackend"];
+            fallback?: boolean;
             /** @description Why this item could not be queued. */
             error?: string;
             code?: components["schemas"]["ErrorCode"];
@@ -561,8 +564,9 @@ export interface components {
         };
         PlatformStatus: {
             /**
-             * @description `unhealthy` when the queue or storage service is down, `degraded` when only Redis or
-             *     an executor is, `starting` before the first check finished.
+             * @description `unhealthy` when the queue or storage service is down, `degraded` when only Redis,
+             *     the job queue, the gateway store or an executor is, `starting` before the first check
+             *     finished.
              * @enum {string}
              */
             status: "healthy" | "degraded" | "unhealthy" | "starting";
@@ -575,6 +579,8 @@ export interface components {
                 queue: components["schemas"]["ServiceHealth"];
                 storage: components["schemas"]["ServiceHealth"];
                 redis: components["schemas"]["ServiceHealth"];
+                job_queue: components["schemas"]["ServiceHealth"];
+                gateway_store: components["schemas"]["ServiceHealth"];
             };
             /** @description Each configured executor by id. */
             executors: {
@@ -617,6 +623,8 @@ export interface components {
             delayed?: number;
             failed?: number;
             completed?: number;
+            /** @description The job queue's name. */
+            queue?: string;
             error?: string;
         };
         Statistics: {
@@ -642,7 +650,12 @@ export interface components {
                     legacy: number;
                     bull: number;
                 };
+                /** @description Submissions the other backend took because the chosen one refused. */
+                fallbacks: number;
+                /** @description Submissions no backend took (answered 5xx). */
                 submit_failures: number;
+                /** @description Lifecycle events that could not be published. */
+                events_dropped: number;
                 /** @description Requests answered since start. */
                 requests: number;
             };
@@ -667,7 +680,7 @@ export interface components {
          * @description Stable machine-readable error code.
          * @enum {string}
          */
-        ErrorCode: "GW_ERR_MALFORMED_JSON" | "GW_ERR_UNAUTHORIZED" | "GW_ERR_FORBIDDEN" | "GW_ERR_NOT_FOUND" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_METHOD_NOT_ALLOWED" | "GW_ERR_EVALUATION_TERMINAL" | "GW_ERR_NOT_RUNNING" | "GW_ERR_INVALID_TRANSITION" | "GW_ERR_PAYLOAD_TOO_LARGE" | "GW_ERR_UNSUPPORTED_MEDIA_TYPE" | "GW_ERR_VALIDATION" | "GW_ERR_LANGUAGE_NOT_ALLOWED" | "GW_ERR_RATE_LIMITED" | "GW_ERR_INTERNAL" | "GW_ERR_BAD_GATEWAY" | "GW_ERR_DOWNSTREAM_UNAVAILABLE" | "GW_ERR_DOWNSTREAM_TIMEOUT";
+        ErrorCode: "GW_ERR_MALFORMED_JSON" | "GW_ERR_UNAUTHORIZED" | "GW_ERR_FORBIDDEN" | "GW_ERR_NOT_FOUND" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_METHOD_NOT_ALLOWED" | "GW_ERR_EVALUATION_TERMINAL" | "GW_ERR_NOT_RUNNING" | "GW_ERR_INVALID_TRANSITION" | "GW_ERR_IDEMPOTENCY_IN_PROGRESS" | "GW_ERR_IDEMPOTENCY_MISMATCH" | "GW_ERR_PAYLOAD_TOO_LARGE" | "GW_ERR_UNSUPPORTED_MEDIA_TYPE" | "GW_ERR_VALIDATION" | "GW_ERR_LANGUAGE_NOT_ALLOWED" | "GW_ERR_RATE_LIMITED" | "GW_ERR_INTERNAL" | "GW_ERR_BAD_GATEWAY" | "GW_ERR_DOWNSTREAM_UNAVAILABLE" | "GW_ERR_DOWNSTREAM_TIMEOUT";
         ValidationIssue: {
             /** @enum {string} */
             in: "body" | "path" | "query" | "header";
@@ -692,6 +705,15 @@ export interface components {
         };
     };
     responses: {
+        /** @description A request with the same Idempotency-Key is still being processed; retry shortly. */
+        IdempotencyInProgress: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is not valid JSON. */
         BadRequest: {
             headers: {
@@ -803,11 +825,19 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description Makes a submit safe to retry. The same key with the same body answers the first answer
+         *     again (with `Idempotent-Replayed: true`) and queues nothing more; the same key with another
+         *     body answers 422. Keys are kept for `IDEMPOTENCY_TTL_HOURS` (24 by default).
+         */
+        IdempotencyKey: string;
         /** @description Evaluation id, as returned on submit. */
         EvalId: components["schemas"]["EvalId"];
     };
     requestBodies: never;
     headers: {
+        /** @description Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key. */
+        IdempotentReplayed: "true";
         /** @description Seconds until the client may try again. */
         RetryAfter: number;
     };
@@ -818,7 +848,14 @@ export interface operations {
     submitEvaluation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a submit safe to retry. The same key with the same body answers the first answer
+                 *     again (with `Idempotent-Replayed: true`) and queues nothing more; the same key with another
+                 *     body answers 422. Keys are kept for `IDEMPOTENCY_TTL_HOURS` (24 by default).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -831,6 +868,7 @@ export interface operations {
             /** @description The evaluation is queued. */
             202: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -839,6 +877,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -851,7 +890,14 @@ export interface operations {
     submitEvaluationBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a submit safe to retry. The same key with the same body answers the first answer
+                 *     again (with `Idempotent-Replayed: true`) and queues nothing more; the same key with another
+                 *     body answers 422. Keys are kept for `IDEMPOTENCY_TTL_HOURS` (24 by default).
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -864,6 +910,7 @@ export interface operations {
             /** @description The batch was processed; see each item. */
             202: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -872,6 +919,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];

@@ -27,6 +27,7 @@ export type SchemaName =
   | 'events_CompletedEvent'
   | 'events_EventMetadata'
   | 'events_FailedEvent'
+  | 'events_JobPayload'
   | 'events_ProvisioningEvent'
   | 'events_QueuedEvent'
   | 'events_RunningEvent'

@@ -225,7 +225,7 @@ describe('changing evaluations', () => {
       expect(gw.events).to.deep.equal([
         {
           channel: 'evaluation:cancelled',
-          payload: { eval_id: ID, reason: 'cancelled on request' },
+          payload: { eval_id: ID, reason: 'cancelled on request', terminate: false },
         },
       ]);
     });

@@ -55,15 +55,23 @@ describe('POST /api/eval', () => {
     const r = await gw.call('POST', '/api/eval', {
       json: { code: 'print(1)', priority: true, timeout: 5 },
     });
-    expect(gw.events).to.have.length(1);
-    const [e] = gw.events;
-    expect(e?.channel).to.equal('evaluation:queued');
+    expect(gw.events.map((x) => x.channel)).to.deep.equal([
+      'evaluation:submitted',
+      'evaluation:queued',
+    ]);
+    expect(gw.events[0]?.payload).to.deep.include({ eval_id: r.body.eval_id, language: 'python' });
+    const e = gw.events[1];
     expect(e?.payload).to.deep.include({
       eval_id: r.body.eval_id,
       code: 'print(1)',
       language: 'python',
     });
-    expect(e?.payload.metadata).to.include({ timeout: 5, priority: true, backend: 'legacy' });
+    expect(e?.payload.metadata).to.include({
+      timeout: 5,
+      priority: true,
+      backend: 'legacy',
+      fallback: false,
+    });
     expect(Date.parse(e?.payload.metadata.submitted_at)).to.be.closeTo(Date.now(), 10_000);
   });
 
@@ -213,8 +221,11 @@ describe('POST /api/eval', () => {
         expect(r.body).to.include({ code });
         expect(r.body.detail).to.match(detail);
         expect(r.text).not.to.match(/at .*\.ts:\d+/); // no stack trace
-        expect(gw.events.map((e) => e.channel)).to.deep.equal(['evaluation:failed']);
-        expect(gw.events[0]?.payload).to.include({ failed_at: 'submit' });
+        expect(gw.events.map((e) => e.channel)).to.deep.equal([
+          'evaluation:submitted',
+          'evaluation:failed',
+        ]);
+        expect(gw.events[1]?.payload).to.include({ failed_at: 'submit' });
       });
     }
 
@@ -227,7 +238,10 @@ describe('POST /api/eval', () => {
           code: 'GW_ERR_DOWNSTREAM_UNAVAILABLE',
           detail: 'Queue service unavailable',
         });
-        expect(down.events.map((e) => e.channel)).to.deep.equal(['evaluation:failed']);
+        expect(down.events.map((e) => e.channel)).to.deep.equal([
+          'evaluation:submitted',
+          'evaluation:failed',
+        ]);
       } finally {
         await down.close();
       }

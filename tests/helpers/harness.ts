@@ -4,7 +4,7 @@ import { loadConfig } from '../../lib/config.js';
 import { silentLogger } from '../../lib/logger.js';
 import { buildApp } from '../../server/app.js';
 import type { App } from '../../server/app.js';
-import { createDeps } from '../../server/deps.js';
+import { closeDeps, createDeps } from '../../server/deps.js';
 import type { Channel } from '../../clients/event-bus.js';
 import type { Deps } from '../../handlers/types.js';
 import { contractViolations } from './contract.js';
@@ -49,9 +49,11 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     DOWNSTREAM_RETRIES: '1',
     ...env,
   });
-  const deps = createDeps(config, silentLogger());
+  const deps = await createDeps(config, silentLogger());
   const events: Gateway['events'] = [];
   deps.events.subscribe((channel, payload) => events.push({ channel, payload }));
+  // A gateway whose Redis is down never completes its subscription; tests of that case go on.
+  await Promise.race([deps.events.subscribed(), new Promise((r) => setTimeout(r, 1000))]);
   const app = await buildApp(deps);
   const address = await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
@@ -76,9 +78,8 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
       return { status: res.status, headers: res.headers, body: parsed as never, text };
     },
     async close() {
-      deps.health.stop();
       await app.close();
-      await deps.events.close();
+      await closeDeps(deps);
     },
   };
 }

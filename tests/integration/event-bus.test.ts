@@ -45,7 +45,7 @@ describe('the Redis event bus (real Redis)', () => {
   it('delivers an event published by one bus to the subscribers of another', async () => {
     const id = newEvalId();
     const received = nextEvent(b, id);
-    await new Promise((r) => setTimeout(r, 100)); // the subscription reaches Redis
+    await b.subscribed();
     const sent = await a.publish('evaluation:cancelled', { eval_id: id, reason: 'test' });
     expect(sent).to.equal(true);
     expect(await received).to.deep.equal({
@@ -95,18 +95,25 @@ describe('a gateway with REDIS_URL (real Redis)', () => {
     try {
       const seen: any[] = [];
       listener.subscribe((channel, payload) => seen.push({ channel, payload }));
-      await new Promise((r) => setTimeout(r, 100));
+      await listener.subscribed();
       nock(QUEUE)
         .post('/tasks')
         .reply(200, (_u, body: any) => ({ eval_id: body.eval_id, status: 'queued', position: 0 }));
       const r = await gw.call('POST', '/api/eval', { json: { code: 'print(1)' } });
       expect(r.status).to.equal(202);
-      for (let i = 0; i < 30 && !seen.some((e) => e.payload.eval_id === r.body.eval_id); i++) {
+      for (
+        let i = 0;
+        i < 30 && seen.filter((e) => e.payload.eval_id === r.body.eval_id).length < 2;
+        i++
+      ) {
         await new Promise((res) => setTimeout(res, 50));
       }
       const mine = seen.filter((e) => e.payload.eval_id === r.body.eval_id);
-      expect(mine.map((e) => e.channel)).to.deep.equal(['evaluation:queued']);
-      expect(mine[0].payload.code).to.equal('print(1)');
+      expect(mine.map((e) => e.channel)).to.deep.equal([
+        'evaluation:submitted',
+        'evaluation:queued',
+      ]);
+      expect(mine[1].payload.code).to.equal('print(1)');
     } finally {
       await listener.close();
       await gw.close();

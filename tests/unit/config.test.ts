@@ -68,7 +68,10 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'http://r' }, /^REDIS_URL=http:\/\/r: expected a redis: or rediss: URL/],
     [{ DATABASE_URL: 'mysql://u:secret@h/db' }, /^DATABASE_URL=mysql:\/\/u:\*\*\*@h\/db/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL=loud/],
-    [{ CELERY_ENABLED: 'true' }, /^CELERY_ENABLED=true needs CELERY_BROKER_URL or REDIS_URL/],
+    [
+      { CELERY_ENABLED: 'true' },
+      /^CELERY_ENABLED=true needs CELERY_BROKER_URL \(or BULL_REDIS_URL\) or REDIS_URL/,
+    ],
     [{ EXECUTOR_URLS: 'e1=ftp://x' }, /^EXECUTOR_URLS entry "e1=ftp:\/\/x"/],
     [{ EXECUTOR_URL_TEMPLATE: 'http://exec:8083' }, /must contain \{executor_id\}/],
     [{ ALLOWED_LANGUAGES: 'Python 3' }, /^ALLOWED_LANGUAGES entry "Python 3"/],

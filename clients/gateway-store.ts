@@ -1,0 +1,300 @@
+import postgres from 'postgres';
+import type { EvaluationState } from '../lib/lifecycle.js';
+import type { QueueBackend } from '../lib/submitter.js';
+import { GatewayError } from '../lib/errors.js';
+
+/** What the gateway itself knows of an evaluation it accepted. */
+export interface SubmissionRecord {
+  eval_id: string;
+  backend: QueueBackend;
+  /** The backend's own id of the task (the Bull job id, the queue service's task id). */
+  task_id: string;
+  status: EvaluationState;
+  language: string;
+  timeout: number;
+  priority: boolean;
+  /** The client that submitted it (its API key's fingerprint or address), when known. */
+  client: string | null;
+  fallback: boolean;
+  batch: boolean;
+  submitted_at: Date;
+}
+
+/** The stored first answer to a request made with an Idempotency-Key. */
+export interface IdempotentAnswer {
+  status: number;
+  body: unknown;
+}
+
+export type IdempotencyClaim =
+  | { state: 'claimed' }
+  | { state: 'pending'; requestHash: string }
+  | { state: 'done'; requestHash: string; answer: IdempotentAnswer };
+
+/** The gateway's own record: which backend took each evaluation, and idempotent answers. */
+export interface GatewayStore {
+  readonly kind: 'postgres' | 'memory';
+  record(rec: SubmissionRecord): Promise<void>;
+  find(evalId: string): Promise<SubmissionRecord | null>;
+  setStatus(evalId: string, status: EvaluationState): Promise<void>;
+  /**
+   * Claims `key` for a request whose body hashes to `requestHash`, or says what an earlier
+   * request with the same key left: still running (`pending`) or its answer (`done`).
+   */
+  claim(key: string, requestHash: string): Promise<IdempotencyClaim>;
+  /** Stores the answer of a claimed request. */
+  complete(key: string, answer: IdempotentAnswer): Promise<void>;
+  /** Gives a claim up (the request failed in a way a retry may fix). */
+  release(key: string): Promise<void>;
+  /** Forgets idempotency keys older than the TTL; returns how many. */
+  prune(): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Keeps at most this many records in memory; older ones are forgotten first. */
+const MEMORY_RECORDS = 100_000;
+
+export function createMemoryStore(ttlHours: number, now: () => number = Date.now): GatewayStore {
+  const records = new Map<string, SubmissionRecord>();
+  const keys = new Map<string, { hash: string; answer?: IdempotentAnswer; at: number }>();
+  return {
+    kind: 'memory',
+    record(rec) {
+      if (records.size >= MEMORY_RECORDS) records.delete(records.keys().next().value as string);
+      records.set(rec.eval_id, { ...rec });
+      return Promise.resolve();
+    },
+    find(id) {
+      const r = records.get(id);
+      return Promise.resolve(r ? { ...r } : null);
+    },
+    setStatus(id, status) {
+      const r = records.get(id);
+      if (r) r.status = status;
+      return Promise.resolve();
+    },
+    claim(key, hash) {
+      const k = keys.get(key);
+      if (k && now() - k.at < ttlHours * 3_600_000) {
+        return Promise.resolve(
+          k.answer
+            ? { state: 'done', requestHash: k.hash, answer: k.answer }
+            : { state: 'pending', requestHash: k.hash },
+        );
+      }
+      keys.set(key, { hash, at: now() });
+      return Promise.resolve({ state: 'claimed' });
+    },
+    complete(key, answer) {
+      const k = keys.get(key);
+      if (k) k.answer = answer;
+      return Promise.resolve();
+    },
+    release(key) {
+      // Only a claim still in flight is given up; a stored answer stays until it expires.
+      if (keys.get(key)?.answer === undefined) keys.delete(key);
+      return Promise.resolve();
+    },
+    prune() {
+      let n = 0;
+      for (const [key, k] of keys) {
+        if (now() - k.at >= ttlHours * 3_600_000) {
+          keys.delete(key);
+          n++;
+        }
+      }
+      return Promise.resolve(n);
+    },
+    ping: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** Each migration runs once, in order, in its own transaction. Never edit one that shipped. */
+const MIGRATIONS: ((schema: string) => string)[] = [
+  (s) => `
+    CREATE TABLE ${s}.submissions (
+      eval_id      text PRIMARY KEY,
+      backend      text NOT NULL CHECK (backend IN ('legacy', 'bull')),
+      task_id      text NOT NULL,
+      status       text NOT NULL,
+      language     text NOT NULL,
+      timeout      integer NOT NULL,
+      priority     boolean NOT NULL,
+      client       text,
+      fallback     boolean NOT NULL DEFAULT false,
+      batch        boolean NOT NULL DEFAULT false,
+      submitted_at timestamptz NOT NULL,
+      updated_at   timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE ${s}.idempotency_keys (
+      key          text PRIMARY KEY,
+      request_hash text NOT NULL,
+      status       integer,
+      body         jsonb,
+      created_at   timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE INDEX idempotency_keys_created_at ON ${s}.idempotency_keys (created_at);`,
+];
+
+// A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.
+const MIGRATION_LOCK = 0x63727563;
+
+function unavailable(err: unknown): GatewayError {
+  return new GatewayError(
+    'GW_ERR_DOWNSTREAM_UNAVAILABLE',
+    `Gateway store unavailable: ${(err as Error).message}`,
+    {
+      cause: err,
+    },
+  );
+}
+
+interface Row {
+  eval_id: string;
+  backend: QueueBackend;
+  task_id: string;
+  status: EvaluationState;
+  language: string;
+  timeout: number;
+  priority: boolean;
+  client: string | null;
+  fallback: boolean;
+  batch: boolean;
+  submitted_at: Date;
+}
+
+/**
+ * PostgreSQL through `postgres`. `schema` is a validated identifier (lib/config.ts); it is the
+ * only text ever placed into SQL unescaped. Migrations run before this resolves.
+ */
+export async function createPostgresStore(
+  url: string,
+  schema: string,
+  ttlHours: number,
+): Promise<GatewayStore> {
+  const sql = postgres(url, {
+    max: 10,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    onnotice: () => undefined,
+  });
+  const s = `"${schema}"`;
+  try {
+    await sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await tx.unsafe(
+        `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const done = await tx.unsafe<{ version: number }[]>(
+        `SELECT version FROM ${s}.schema_migrations`,
+      );
+      const applied = new Set(done.map((r) => r.version));
+      for (const [i, migration] of MIGRATIONS.entries()) {
+        const version = i + 1;
+        if (applied.has(version)) continue;
+        await tx.unsafe(migration(s));
+        await tx.unsafe(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [version]);
+      }
+    });
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    throw err;
+  }
+  const table = sql(`${schema}.submissions`);
+  const keysTable = sql(`${schema}.idempotency_keys`);
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw unavailable(err);
+    }
+  };
+  const ttl = `${ttlHours} hours`;
+
+  return {
+    kind: 'postgres',
+    record: (rec) =>
+      guard(async () => {
+        await sql`
+          INSERT INTO ${table} ${sql(rec as unknown as Record<string, unknown>)}
+          ON CONFLICT (eval_id) DO UPDATE SET backend = EXCLUDED.backend, task_id = EXCLUDED.task_id,
+            status = EXCLUDED.status, updated_at = now()`;
+      }),
+    find: (id) =>
+      guard(async () => {
+        const [row] = await sql<Row[]>`SELECT * FROM ${table} WHERE eval_id = ${id}`;
+        if (!row) return null;
+        const {
+          eval_id,
+          backend,
+          task_id,
+          status,
+          language,
+          timeout,
+          priority,
+          client,
+          fallback,
+          batch,
+          submitted_at,
+        } = row;
+        return {
+          eval_id,
+          backend,
+          task_id,
+          status,
+          language,
+          timeout,
+          priority,
+          client,
+          fallback,
+          batch,
+          submitted_at,
+        };
+      }),
+    setStatus: (id, status) =>
+      guard(async () => {
+        await sql`UPDATE ${table} SET status = ${status}, updated_at = now() WHERE eval_id = ${id}`;
+      }),
+    claim: (key, hash) =>
+      guard(async () => {
+        // Expired keys are replaced in the same statement, so a stale key never blocks a claim.
+        const [won] = await sql<{ key: string }[]>`
+          INSERT INTO ${keysTable} (key, request_hash) VALUES (${key}, ${hash})
+          ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL, created_at = now()
+            WHERE ${keysTable}.created_at < now() - ${ttl}::interval
+          RETURNING key`;
+        if (won) return { state: 'claimed' } as const;
+        const [row] = await sql<{ request_hash: string; status: number | null; body: unknown }[]>`
+          SELECT request_hash, status, body FROM ${keysTable} WHERE key = ${key}`;
+        if (!row) return { state: 'claimed' } as const; // released between the two statements
+        return row.status === null
+          ? ({ state: 'pending', requestHash: row.request_hash } as const)
+          : ({
+              state: 'done',
+              requestHash: row.request_hash,
+              answer: { status: row.status, body: row.body },
+            } as const);
+      }),
+    complete: (key, answer) =>
+      guard(async () => {
+        await sql`UPDATE ${keysTable} SET status = ${answer.status}, body = ${sql.json(answer.body as never)} WHERE key = ${key}`;
+      }),
+    release: (key) =>
+      guard(async () => {
+        await sql`DELETE FROM ${keysTable} WHERE key = ${key} AND status IS NULL`;
+      }),
+    prune: () =>
+      guard(async () => {
+        const r = await sql`DELETE FROM ${keysTable} WHERE created_at < now() - ${ttl}::interval`;
+        return r.count;
+      }),
+    ping: () =>
+      guard(async () => {
+        await sql`SELECT 1`;
+      }),
+    close: () => sql.end({ timeout: 2 }),
+  };
+}

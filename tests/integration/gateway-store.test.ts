@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import postgres from 'postgres';
+import { createMemoryStore, createPostgresStore } from '../../clients/gateway-store.js';
+import type { GatewayStore, SubmissionRecord } from '../../clients/gateway-store.js';
+import { DATABASE_URL, dropSchema, uniqueName } from '../helpers/services.js';
+
+const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRecord => ({
+  eval_id: id,
+  backend: 'bull',
+  task_id: id,
+  status: 'queued',
+  language: 'python',
+  timeout: 30,
+  priority: false,
+  client: 'key:abc',
+  fallback: false,
+  batch: false,
+  submitted_at: new Date('2024-07-01T12:00:00.123Z'),
+  ...over,
+});
+
+/** The behaviour both implementations must share. */
+function storeContract(
+  name: string,
+  make: () => Promise<{ store: GatewayStore; ageAll: () => Promise<void> }>,
+): void {
+  describe(`${name} gateway store`, () => {
+    let store: GatewayStore;
+    let ageAll: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, ageAll } = await make());
+    });
+    afterEach(() => store.close());
+
+    it('records an evaluation and finds it again, field for field', async () => {
+      await store.record(record('e1', { fallback: true, batch: true, priority: true }));
+      expect(await store.find('e1')).to.deep.equal(
+        record('e1', { fallback: true, batch: true, priority: true }),
+      );
+      expect(await store.find('nope')).to.equal(null);
+    });
+
+    it('moves the recorded status', async () => {
+      await store.record(record('e2'));
+      await store.setStatus('e2', 'cancelled');
+      expect((await store.find('e2'))?.status).to.equal('cancelled');
+    });
+
+    it('claims a key once; the same key then says pending, then done with the answer', async () => {
+      expect(await store.claim('k1', 'h1')).to.deep.equal({ state: 'claimed' });
+      expect(await store.claim('k1', 'h1')).to.deep.equal({ state: 'pending', requestHash: 'h1' });
+      await store.complete('k1', { status: 202, body: { eval_id: 'e3' } });
+      expect(await store.claim('k1', 'h2')).to.deep.equal({
+        state: 'done',
+        requestHash: 'h1',
+        answer: { status: 202, body: { eval_id: 'e3' } },
+      });
+    });
+
+    it('lets a released key be claimed again, but never a completed one', async () => {
+      await store.claim('k2', 'h');
+      await store.release('k2');
+      expect((await store.claim('k2', 'h')).state).to.equal('claimed');
+      await store.complete('k2', { status: 202, body: {} });
+      await store.release('k2');
+      expect((await store.claim('k2', 'h')).state).to.equal('done');
+    });
+
+    it('replaces a key past its time to live instead of replaying it', async () => {
+      await store.claim('x', 'h1');
+      await store.complete('x', { status: 202, body: {} });
+      await ageAll();
+      expect(await store.claim('x', 'h2')).to.deep.equal({ state: 'claimed' });
+    });
+
+    it('prunes only the keys past their time to live', async () => {
+      await store.claim('old', 'h');
+      await store.complete('old', { status: 202, body: {} });
+      await ageAll();
+      await store.claim('new', 'h');
+      expect(await store.prune()).to.equal(1);
+      expect((await store.claim('new', 'h')).state).to.equal('pending');
+      expect((await store.claim('old', 'h')).state).to.equal('claimed');
+    });
+  });
+}
+
+describe('gateway store (real PostgreSQL)', () => {
+  const schemas: string[] = [];
+  after(async () => {
+    for (const s of schemas) await dropSchema(s);
+  });
+
+  storeContract('PostgreSQL', async () => {
+    const schema = uniqueName('gw');
+    schemas.push(schema);
+    const store = await createPostgresStore(DATABASE_URL, schema, 24);
+    return {
+      store,
+      ageAll: async () => {
+        const sql = postgres(DATABASE_URL);
+        await sql`UPDATE ${sql(`${schema}.idempotency_keys`)} SET created_at = created_at - interval '25 hours'`;
+        await sql.end();
+      },
+    };
+  });
+
+  it('migrates once, even when several gateways start together', async () => {
+    const schema = uniqueName('gw');
+    schemas.push(schema);
+    const stores = await Promise.all(
+      [1, 2, 3].map(() => createPostgresStore(DATABASE_URL, schema, 24)),
+    );
+    const again = await createPostgresStore(DATABASE_URL, schema, 24);
+    const sql = postgres(DATABASE_URL);
+    try {
+      const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
+      expect(versions.map((v) => v.version)).to.deep.equal([1]);
+    } finally {
+      await sql.end();
+      await Promise.all([...stores, again].map((s) => s.close()));
+    }
+  });
+
+  it('fails to start, saying why, when PostgreSQL cannot be reached', async () => {
+    let error: unknown;
+    try {
+      await createPostgresStore('postgres://postgres@127.0.0.1:1/test', uniqueName('gw'), 24);
+    } catch (err) {
+      error = err;
+    }
+    expect(String(error)).to.match(/ECONNREFUSED|connect/);
+  });
+});
+
+describe('gateway store (memory)', () => {
+  storeContract('in-memory', () => {
+    let t = Date.now();
+    return Promise.resolve({
+      store: createMemoryStore(24, () => t),
+      ageAll: () => {
+        t += 25 * 3_600_000;
+        return Promise.resolve();
+      },
+    });
+  });
+});
