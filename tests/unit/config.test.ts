@@ -94,6 +94,24 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).not.to.include('hunter2');
   });
 
+  it('accepts the BULL_* names for the CELERY_* settings, and refuses the two set differently', () => {
+    const c = loadConfig({
+      BULL_ENABLED: 'true',
+      BULL_PERCENTAGE: '0.9',
+      BULL_REDIS_URL: 'redis://b:6379',
+    });
+    expect(c).to.include({
+      celeryEnabled: true,
+      celeryPercentage: 0.9,
+      celeryBrokerUrl: 'redis://b:6379',
+    });
+    expect(problemsOf({ CELERY_PERCENTAGE: '0.1', BULL_PERCENTAGE: '0.2' })).to.deep.equal([
+      'CELERY_PERCENTAGE and BULL_PERCENTAGE are both set, to different values',
+    ]);
+    expect(problemsOf({ BULL_PREFIX: 'bad prefix!' })[0]).to.match(/^BULL_PREFIX=bad prefix!/);
+    expect(problemsOf({ DATABASE_SCHEMA: 'x"; drop' })[0]).to.match(/^DATABASE_SCHEMA=/);
+  });
+
   it('parses EXECUTOR_URLS as id=url pairs or bare URLs named by host', () => {
     const c = loadConfig({ EXECUTOR_URLS: 'a=http://h1:1, http://exec-2:8083/' });
     expect(c.executors).to.deep.equal([
