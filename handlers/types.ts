@@ -1,4 +1,5 @@
 import type { operations } from '../generated/types/gateway.js';
+import type { AnyReply, BodyOf, PathOf, QueryOf, ReplyOf } from '../lib/operation-types.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { GatewayStats } from '../lib/stats.js';
@@ -31,40 +32,12 @@ export interface Deps {
   spec: SpecInfo;
 }
 
-type Op<O extends OperationId> = operations[O];
-type Params<O extends OperationId> = Op<O>['parameters'];
-
-export type RequestBody<O extends OperationId> =
-  Op<O> extends {
-    requestBody: { content: { 'application/json': infer B } };
-  }
-    ? B
-    : undefined;
-export type PathParams<O extends OperationId> = NonNullable<Params<O>['path']>;
-export type QueryParams<O extends OperationId> = NonNullable<Params<O>['query']>;
-
-type Responses<O extends OperationId> = Op<O>['responses'];
-type ContentOf<R> = R extends { content: infer C } ? C : never;
-
+export type RequestBody<O extends OperationId> = BodyOf<operations[O]>;
+export type PathParams<O extends OperationId> = PathOf<operations[O]>;
+export type QueryParams<O extends OperationId> = QueryOf<operations[O]>;
 /** One answer the spec allows for the operation: a status it lists and that status's body. */
-export type Reply<O extends OperationId> = {
-  [S in keyof Responses<O> & number]: {
-    [T in keyof ContentOf<Responses<O>[S]> & string]: {
-      status: S;
-      contentType?: T;
-      body: ContentOf<Responses<O>[S]>[T];
-      headers?: Record<string, string>;
-    };
-  }[keyof ContentOf<Responses<O>[S]> & string];
-}[keyof Responses<O> & number];
-
-/** Any operation's reply, as the listener writes it. */
-export interface AnyReply {
-  status: number;
-  contentType?: string;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+export type Reply<O extends OperationId> = ReplyOf<operations[O]>;
+export type { AnyReply };
 
 /** The validated request as a handler sees it. */
 export interface Request<O extends OperationId> {

@@ -66,10 +66,31 @@ function standalone(ajv: Ajv, refs: Record<string, string>): string {
   return HEADER + '/* eslint-disable */\n' + standaloneCode(ajv, refs) + '\n';
 }
 
-async function backendValidators(): Promise<void> {
+/**
+ * Records every request validator openapi-backend builds for `docs` (the gateway's contract and
+ * the downstream ones the reference services serve) and writes them as standalone code.
+ */
+async function backendValidators(docs: Doc[]): Promise<void> {
   const recorded = new Map<string, { coerce: boolean; schema: AnySchema }>();
+  for (const doc of docs) await recordValidators(doc, recorded);
+  const plain = newAjv(false);
+  const coerce = newAjv(true);
+  const plainRefs: Record<string, string> = {};
+  const coerceRefs: Record<string, string> = {};
+  for (const [key, { coerce: c, schema }] of [...recorded].sort(([a], [b]) => a.localeCompare(b))) {
+    (c ? coerce : plain).addSchema(schema, key);
+    (c ? coerceRefs : plainRefs)[key] = key;
+  }
+  files.set('validators/request-bodies.cjs', standalone(plain, plainRefs));
+  files.set('validators/request-params.cjs', standalone(coerce, coerceRefs));
+}
+
+async function recordValidators(
+  doc: Doc,
+  recorded: Map<string, { coerce: boolean; schema: AnySchema }>,
+): Promise<void> {
   const api = new OpenAPIBackend({
-    definition: structuredClone(gateway) as never,
+    definition: structuredClone(doc) as never,
     ...BACKEND_OPTIONS,
     customizeAjv: (ajv, opts, context) =>
       ({
@@ -84,16 +105,6 @@ async function backendValidators(): Promise<void> {
   });
   await api.init();
   api.validator.preCompileRequestValidators();
-  const plain = newAjv(false);
-  const coerce = newAjv(true);
-  const plainRefs: Record<string, string> = {};
-  const coerceRefs: Record<string, string> = {};
-  for (const [key, { coerce: c, schema }] of [...recorded].sort(([a], [b]) => a.localeCompare(b))) {
-    (c ? coerce : plain).addSchema(schema, key);
-    (c ? coerceRefs : plainRefs)[key] = key;
-  }
-  files.set('validators/request-bodies.cjs', standalone(plain, plainRefs));
-  files.set('validators/request-params.cjs', standalone(coerce, coerceRefs));
 }
 
 function namedValidators(): void {
@@ -118,7 +129,7 @@ await types('gateway', gateway);
 for (const [name, doc] of Object.entries(downstream)) await types(name, doc);
 await types('events', events);
 files.set('openapi.json', JSON.stringify(gateway, null, 2) + '\n');
-await backendValidators();
+await backendValidators([gateway, ...Object.values(downstream)]);
 namedValidators();
 
 if (check) {

@@ -5,18 +5,16 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import express from 'express';
-import { OpenAPIBackend } from 'openapi-backend';
-import type { Context, Document } from 'openapi-backend';
-import type { Ajv, AnySchema } from 'ajv';
+import type { Context } from 'openapi-backend';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { GatewayError, PROBLEM_CONTENT_TYPE, toProblem, validationError } from '../lib/errors.js';
 import type { ValidationIssue } from '../lib/errors.js';
-import { BACKEND_OPTIONS, validatorKey } from '../lib/precompiled.js';
-import { requestValidators } from '../lib/validators.js';
 import { createHandlers } from '../handlers/index.js';
 import type { AnyReply, Deps, Handlers, OperationId, Request } from '../handlers/types.js';
 import { Router } from './router.js';
 import type { RouteOperation } from './router.js';
+import { createBackend } from './openapi.js';
+import { header, readJson } from './body.js';
 
 /** Requests on /api/* may carry at most this much body (1 MiB of code plus JSON overhead). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -37,7 +35,6 @@ interface RequestState {
 }
 
 const require = createRequire(import.meta.url);
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 /** A client's X-Request-Id is echoed only when it is a plain token. */
 const REQUEST_ID = /^[\w.:@-]{1,128}$/;
 
@@ -49,11 +46,6 @@ function keyMatches(given: string | undefined, keys: Buffer[]): boolean {
   let ok = false;
   for (const k of keys) ok = timingSafeEqual(d, k) || ok;
   return ok;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /** Turns ajv errors from openapi-backend into the spec's ValidationIssue list. */
@@ -113,36 +105,8 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   const { config, logger, stats, spec } = deps;
   const handlers: Handlers = { ...createHandlers(deps), ...overrides };
 
-  let validatorMisses = 0;
-  const api = new OpenAPIBackend({
-    definition: structuredClone(spec.document) as unknown as Document,
-    ...BACKEND_OPTIONS,
-    customizeAjv: (ajv, opts, context) =>
-      ({
-        compile(schema: AnySchema) {
-          const precompiled = requestValidators[validatorKey(context, opts.coerceTypes, schema)];
-          if (precompiled) return precompiled;
-          validatorMisses++;
-          logger.warn({ context }, 'validator not precompiled; run npm run generate');
-          return ajv.compile(schema);
-        },
-      }) as unknown as Ajv,
-  });
-  await api.init();
-  // openapi-backend rebuilds its whole operation list (lodash chains, object spreads) on every
-  // call of getOperations(), which routing calls twice a request. The definition never changes
-  // after init(), so the list is built once here.
-  const operations = api.router.getOperations();
-  api.router.getOperations = () => operations;
-  api.validator.preCompileRequestValidators();
-
-  const routes: RouteOperation[] = operations.map((op) => ({
-    operationId: op.operationId ?? '',
-    method: op.method,
-    path: op.path,
-    schemes: (op.security ?? []).flatMap((req) => Object.keys(req)),
-    hasBody: Boolean(op.requestBody),
-  }));
+  const backend = await createBackend(spec.document, logger);
+  const { api, routes } = backend;
   const router = new Router(routes);
 
   for (const op of routes) {
@@ -215,64 +179,6 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
         {
           headers: { 'retry-after': String(retry) },
         },
-      );
-    }
-  }
-
-  function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-    const length = Number(header(req, 'content-length') ?? 0);
-    const chunked = header(req, 'transfer-encoding') !== undefined;
-    if (length > MAX_BODY_BYTES) {
-      return Promise.reject(
-        new GatewayError(
-          'GW_ERR_PAYLOAD_TOO_LARGE',
-          `The request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}`,
-        ),
-      );
-    }
-    if (!chunked && length === 0) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-          req.removeAllListeners('data');
-          req.resume();
-          reject(
-            new GatewayError(
-              'GW_ERR_PAYLOAD_TOO_LARGE',
-              `The request body is over the limit of ${MAX_BODY_BYTES} bytes`,
-            ),
-          );
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on('end', () =>
-        resolve(
-          size === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size),
-        ),
-      );
-      req.on('error', reject);
-    });
-  }
-
-  function parseBody(req: IncomingMessage, raw: Buffer | undefined): unknown {
-    if (raw === undefined) return undefined;
-    const type = header(req, 'content-type') ?? '';
-    if (!JSON_TYPE.test(type)) {
-      throw new GatewayError(
-        'GW_ERR_UNSUPPORTED_MEDIA_TYPE',
-        `The body must be application/json, not ${type || 'untyped'}`,
-      );
-    }
-    try {
-      return JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      throw new GatewayError(
-        'GW_ERR_MALFORMED_JSON',
-        `The request body is not valid JSON: ${(err as Error).message}`,
       );
     }
   }
@@ -388,7 +294,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       await rateLimit(match.op, state.client);
       // Only operations with a request body read one; a stray body elsewhere is left unread
       // (node discards it), so it can neither be parsed nor be refused.
-      const body = match.op.hasBody ? parseBody(req, await readBody(req)) : undefined;
+      const body = match.op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;
       const reply = (await api.handleRequest(
         {
           method: match.op.method,
@@ -428,7 +334,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   return {
     server,
     get validatorMisses() {
-      return validatorMisses;
+      return backend.misses;
     },
     listen(port, host) {
       return new Promise((resolve, reject) => {
