@@ -1,4 +1,6 @@
 import postgres from 'postgres';
+import { migrate } from '../lib/migrate.js';
+import type { Migration } from '../lib/migrate.js';
 import type { EvaluationState } from '../lib/lifecycle.js';
 import type { QueueBackend } from '../lib/submitter.js';
 import { GatewayError } from '../lib/errors.js';
@@ -112,7 +114,7 @@ export function createMemoryStore(ttlHours: number, now: () => number = Date.now
 }
 
 /** Each migration runs once, in order, in its own transaction. Never edit one that shipped. */
-const MIGRATIONS: ((schema: string) => string)[] = [
+const MIGRATIONS: Migration[] = [
   (s) => `
     CREATE TABLE ${s}.submissions (
       eval_id      text PRIMARY KEY,
@@ -180,25 +182,8 @@ export async function createPostgresStore(
     connect_timeout: 5,
     onnotice: () => undefined,
   });
-  const s = `"${schema}"`;
   try {
-    await sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await tx.unsafe(
-        `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const done = await tx.unsafe<{ version: number }[]>(
-        `SELECT version FROM ${s}.schema_migrations`,
-      );
-      const applied = new Set(done.map((r) => r.version));
-      for (const [i, migration] of MIGRATIONS.entries()) {
-        const version = i + 1;
-        if (applied.has(version)) continue;
-        await tx.unsafe(migration(s));
-        await tx.unsafe(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [version]);
-      }
-    });
+    await migrate(sql, schema, MIGRATION_LOCK, MIGRATIONS);
   } catch (err) {
     await sql.end({ timeout: 1 });
     throw err;

@@ -5,6 +5,7 @@ import type { DownstreamOptions } from './http.js';
 export type TaskRequest = components['schemas']['TaskRequest'];
 export type TaskAccepted = components['schemas']['TaskAccepted'];
 export type QueueCounts = components['schemas']['QueueCounts'];
+export type NextTask = NonNullable<components['schemas']['NextTask']>;
 
 /** What removing a task from the legacy queue achieved. */
 export type RemoveOutcome = 'removed' | 'unknown' | 'taken';
@@ -20,6 +21,10 @@ export interface QueueService {
   status(): Promise<QueueCounts>;
   /** Resolves when the service answers its health check. */
   health(timeoutMs: number): Promise<void>;
+  /** For workers: takes the next task, or null when the queue is empty. */
+  next(): Promise<NextTask | null>;
+  /** For workers: reports a task done (`ok`) or failed; it leaves the queue. */
+  report(evalId: string, ok: boolean): Promise<void>;
 }
 
 export function createQueueService(opts: Omit<DownstreamOptions, 'displayName'>): QueueService {
@@ -44,6 +49,20 @@ export function createQueueService(opts: Omit<DownstreamOptions, 'displayName'>)
     },
     async health(timeoutMs) {
       await http.call('GET', 'health', { anonymous: true, timeoutMs, retries: 0 });
+    },
+    async next() {
+      // Not retried: a lost answer must not hand out a second task.
+      return (
+        await http.call<NextTask | null>('GET', 'tasks/next', {
+          expect: 'queue_NextTask',
+          retries: 0,
+        })
+      ).body;
+    },
+    async report(evalId, ok) {
+      await http.call('POST', `tasks/${encodeURIComponent(evalId)}/${ok ? 'complete' : 'fail'}`, {
+        accept: [404],
+      });
     },
   };
 }

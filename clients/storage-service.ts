@@ -10,6 +10,7 @@ export type EvaluationUpdate = components['schemas']['EvaluationUpdate'];
 export type RunningInfo = components['schemas']['RunningInfo'];
 export type StorageStatistics = components['schemas']['Statistics'];
 export type EvaluationStateName = components['schemas']['EvaluationState'];
+export type EvaluationCreate = components['schemas']['EvaluationCreate'];
 
 export interface ListQuery {
   limit: number;
@@ -32,6 +33,13 @@ export interface StorageService {
   running(id: string): Promise<RunningInfo | null>;
   statistics(): Promise<StorageStatistics>;
   health(timeoutMs: number): Promise<void>;
+  /** For workers: creates the evaluation; false when it exists already. */
+  create(e: EvaluationCreate): Promise<boolean>;
+  /** For workers: records where the evaluation runs. */
+  markRunning(
+    id: string,
+    where: { executor_id: string; container_id?: string; job_name?: string },
+  ): Promise<void>;
 }
 
 export interface StorageOptions extends Omit<DownstreamOptions, 'displayName'> {
@@ -109,6 +117,26 @@ export function createStorageService(opts: StorageOptions): StorageService {
     },
     async health(timeoutMs) {
       await http.call('GET', 'health', { anonymous: true, timeoutMs, retries: 0 });
+    },
+    async create(e) {
+      const r = await http.call('POST', 'evaluations', {
+        json: e,
+        expect: 'storage_Evaluation',
+        accept: [409],
+      });
+      return r.status !== 409;
+    },
+    async markRunning(id, where) {
+      const r = await http.call('POST', `${path(id)}/running`, {
+        searchParams: where,
+        accept: [404, 409],
+      });
+      if (r.status === 404) throw notFound(id);
+      if (r.status === 409)
+        throw new GatewayError(
+          'GW_ERR_EVALUATION_TERMINAL',
+          `Evaluation ${id} has already finished`,
+        );
     },
   };
 }

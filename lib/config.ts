@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+
 /**
  * Configuration from the environment, parsed once, validated and frozen. Names follow the brief
  * (`QUEUE_SERVICE_URL`, `CELERY_PERCENTAGE`, …); a bad value stops start-up with a message naming
@@ -51,6 +53,20 @@ export interface Config {
   adminApiKey: string | undefined;
   corsOrigins: readonly string[];
   rateLimitPerMinute: number;
+  /** No QUEUE_SERVICE_URL and STORAGE_SERVICE_URL: start the reference platform in-process. */
+  embedded: boolean;
+  /** Loopback ports of the reference services (0: any free port). */
+  platformQueuePort: number;
+  platformStoragePort: number;
+  platformExecutorPort: number;
+  /** PostgreSQL schema of the reference storage service. */
+  platformSchema: string;
+  /** Id under which a worker's executor records the evaluations it runs. */
+  executorId: string;
+  /** Evaluations one worker runs at once, per queue backend. */
+  workerConcurrency: number;
+  /** How often an idle worker asks the legacy queue for work. */
+  workerPollMs: number;
   downstreamTimeoutMs: number;
   downstreamRetries: number;
   healthIntervalMs: number;
@@ -233,6 +249,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     r.fail(`EXECUTOR_URL_TEMPLATE=${template}: must contain {executor_id}`);
   }
   const internalKey = r.optional('INTERNAL_API_KEY');
+  const queueSet = r.optional('QUEUE_SERVICE_URL') !== undefined;
+  const storageSet = r.optional('STORAGE_SERVICE_URL') !== undefined;
+  if (queueSet !== storageSet) {
+    r.fail(
+      'QUEUE_SERVICE_URL and STORAGE_SERVICE_URL: set both (external services) or neither (embedded platform)',
+    );
+  }
+  const embedded = !queueSet && !storageSet;
   const languages = r.list('ALLOWED_LANGUAGES', ['python']);
   for (const l of languages) {
     if (!/^[a-z][a-z0-9_+-]{0,31}$/.test(l))
@@ -240,7 +264,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   }
   const config: Config = {
     port: r.int('PORT', 8080, 0, 65535),
-    host: r.string('HOST', '0.0.0.0'),
+    // Embedded mode runs submitted code on this machine: it listens on loopback unless told.
+    host: r.string('HOST', embedded ? '127.0.0.1' : '0.0.0.0'),
     queueServiceUrl: r.url('QUEUE_SERVICE_URL', 'http://queue:8081', HTTP) ?? '',
     storageServiceUrl: r.url('STORAGE_SERVICE_URL', 'http://storage-service:8082', HTTP) ?? '',
     redisUrl,
@@ -270,6 +295,19 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     adminApiKey: r.optional('ADMIN_API_KEY'),
     corsOrigins: r.list('CORS_ORIGINS', ['*']),
     rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
+    embedded,
+    platformQueuePort: r.int('PLATFORM_QUEUE_PORT', 8081, 0, 65535),
+    platformStoragePort: r.int('PLATFORM_STORAGE_PORT', 8082, 0, 65535),
+    platformExecutorPort: r.int('PLATFORM_EXECUTOR_PORT', 8083, 0, 65535),
+    platformSchema: r.name('PLATFORM_SCHEMA', 'crucible_platform'),
+    executorId: r.name(
+      'EXECUTOR_ID',
+      hostname()
+        .replace(/[^A-Za-z0-9_-]/g, '-')
+        .slice(0, 63) || 'executor',
+    ),
+    workerConcurrency: r.int('WORKER_CONCURRENCY', 2, 1, 256),
+    workerPollMs: r.int('WORKER_POLL_MS', 250, 10, 60_000),
     downstreamTimeoutMs: r.int('DOWNSTREAM_TIMEOUT_MS', 5000, 50, 300_000),
     downstreamRetries: r.int('DOWNSTREAM_RETRIES', 2, 0, 10),
     healthIntervalMs: r.int('HEALTH_INTERVAL_MS', 15_000, 100, 3_600_000),

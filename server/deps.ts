@@ -7,6 +7,7 @@ import { createQueueService } from '../clients/queue-service.js';
 import { createStorageService } from '../clients/storage-service.js';
 import { createExecutors } from '../clients/executors.js';
 import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
+import type { EventBus } from '../clients/event-bus.js';
 import { createJobQueue } from '../clients/job-queue.js';
 import { createMemoryStore, createPostgresStore } from '../clients/gateway-store.js';
 import type { Deps } from '../handlers/types.js';
@@ -21,7 +22,12 @@ const TERMINAL_CACHE_SIZE = 10_000;
  * queue when configured, PostgreSQL for the gateway's record when DATABASE_URL is set (its
  * migrations run here, before the gateway listens).
  */
-export async function createDeps(config: Readonly<Config>, logger: Logger): Promise<Deps> {
+export async function createDeps(
+  config: Readonly<Config>,
+  logger: Logger,
+  /** An event bus made by the caller (shared with an embedded platform). */
+  given: { events?: EventBus } = {},
+): Promise<Deps> {
   const http = {
     apiKey: config.internalApiKey,
     timeoutMs: config.downstreamTimeoutMs,
@@ -45,9 +51,9 @@ export async function createDeps(config: Readonly<Config>, logger: Logger): Prom
         config.idempotencyTtlHours,
       )
     : createMemoryStore(config.idempotencyTtlHours);
-  const events = config.redisUrl
-    ? createRedisEventBus(config.redisUrl, logger)
-    : createInProcessEventBus();
+  const events =
+    given.events ??
+    (config.redisUrl ? createRedisEventBus(config.redisUrl, logger) : createInProcessEventBus());
   const jobQueue =
     config.celeryEnabled && config.celeryBrokerUrl
       ? createJobQueue(

@@ -1,15 +1,20 @@
 /**
  * The composition root: the only place that reads the environment and builds real clients.
+ * With no QUEUE_SERVICE_URL and STORAGE_SERVICE_URL it first starts the reference platform in
+ * this process (embedded mode) and points the gateway's ordinary clients at it.
  */
 import { ConfigError, loadConfig } from '../lib/config.js';
+import type { Config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
+import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
+import { startPlatform } from '../platform/embedded.js';
+import type { Platform } from '../platform/embedded.js';
 import { buildApp } from './app.js';
 import { closeDeps, createDeps } from './deps.js';
 
-async function main(): Promise<void> {
-  let config;
+function configOrExit(env: NodeJS.ProcessEnv): Readonly<Config> {
   try {
-    config = loadConfig();
+    return loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -17,11 +22,41 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+}
+
+async function main(): Promise<void> {
+  let config = configOrExit(process.env);
   const logger = createLogger(config.logLevel);
   if (config.internalApiKeyIsDefault) {
     logger.warn('INTERNAL_API_KEY is not set; using the development key');
   }
-  const deps = await createDeps(config, logger);
+  const events = config.redisUrl
+    ? createRedisEventBus(config.redisUrl, logger)
+    : createInProcessEventBus();
+  let platform: Platform | undefined;
+  if (config.embedded) {
+    platform = await startPlatform(config, events, logger);
+    const known = process.env.EXECUTOR_URLS ? `${process.env.EXECUTOR_URLS},` : '';
+    config = configOrExit({
+      ...process.env,
+      QUEUE_SERVICE_URL: platform.queueUrl,
+      STORAGE_SERVICE_URL: platform.storageUrl,
+      EXECUTOR_URLS: `${known}${platform.executorId}=${platform.executorUrl}`,
+      HOST: config.host,
+    });
+    logger.info(
+      {
+        queue: platform.queueUrl,
+        storage: `${platform.storageUrl} (${platform.storageKind})`,
+        executor: platform.executorUrl,
+      },
+      'embedded platform started (no QUEUE_SERVICE_URL / STORAGE_SERVICE_URL set)',
+    );
+  }
+  const deps = await createDeps(config, logger, { events });
+  const app = await buildApp(deps);
+  const address = await app.listen(config.port, config.host);
+  deps.health.start();
   // Idempotency keys past their TTL are forgotten hourly (a claim also replaces an expired key).
   const prune = setInterval(() => {
     deps.store
@@ -29,9 +64,6 @@ async function main(): Promise<void> {
       .catch((err: unknown) => logger.warn({ err }, 'could not prune idempotency keys'));
   }, 3_600_000);
   prune.unref();
-  const app = await buildApp(deps);
-  const address = await app.listen(config.port, config.host);
-  deps.health.start();
   const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info(
     {
@@ -55,6 +87,7 @@ async function main(): Promise<void> {
     force.unref();
     void app
       .close()
+      .then(() => platform?.close())
       .then(() => closeDeps(deps))
       .then(() => process.exit(0));
   };

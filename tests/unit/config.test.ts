@@ -16,7 +16,8 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c).to.include({
       port: 8080,
-      host: '0.0.0.0',
+      embedded: true,
+      host: '127.0.0.1',
       queueServiceUrl: 'http://queue:8081',
       storageServiceUrl: 'http://storage-service:8082',
       celeryEnabled: false,
@@ -34,6 +35,7 @@ describe('loadConfig', () => {
   it('reads the brief names and is frozen', () => {
     const c = loadConfig({
       QUEUE_SERVICE_URL: 'http://q:1/',
+      STORAGE_SERVICE_URL: 'http://s:2',
       REDIS_URL: 'redis://r:6379',
       CELERY_ENABLED: 'TRUE',
       CELERY_PERCENTAGE: '0.3',
@@ -62,10 +64,12 @@ describe('loadConfig', () => {
     [{ CELERY_PERCENTAGE: 'half' }, /^CELERY_PERCENTAGE=half/],
     [{ CELERY_ENABLED: 'maybe' }, /^CELERY_ENABLED=maybe: expected true or false/],
     [
-      { QUEUE_SERVICE_URL: 'queue:8081' },
+      { QUEUE_SERVICE_URL: 'queue:8081', STORAGE_SERVICE_URL: 'http://s' },
       /^QUEUE_SERVICE_URL=queue:8081: expected a http: or https: URL/,
     ],
     [{ REDIS_URL: 'http://r' }, /^REDIS_URL=http:\/\/r: expected a redis: or rediss: URL/],
+    [{ QUEUE_SERVICE_URL: 'http://q' }, /^QUEUE_SERVICE_URL and STORAGE_SERVICE_URL: set both/],
+    [{ WORKER_CONCURRENCY: '0' }, /^WORKER_CONCURRENCY=0/],
     [{ DATABASE_URL: 'mysql://u:secret@h/db' }, /^DATABASE_URL=mysql:\/\/u:\*\*\*@h\/db/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL=loud/],
     [

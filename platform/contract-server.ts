@@ -1,0 +1,138 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Context } from 'openapi-backend';
+import { isGatewayError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { AnyReply, BodyOf, PathOf, QueryOf, ReplyOf } from '../lib/operation-types.js';
+import { describeErrors } from '../lib/validators.js';
+import { createBackend } from '../server/openapi.js';
+import { Router } from '../server/router.js';
+import { header, readJson } from '../server/body.js';
+
+/** A service's failure as its contract answers it: a status and `{detail}`. */
+export class ServiceError extends Error {
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'ServiceError';
+  }
+}
+
+export interface ServiceRequest<Op extends { parameters: object; responses: object }> {
+  body: BodyOf<Op>;
+  params: PathOf<Op & { parameters: { path?: unknown } }>;
+  query: QueryOf<Op & { parameters: { query?: unknown } }>;
+}
+
+/** One handler per operationId of a downstream spec, typed from its generated `operations`. */
+export type ServiceHandlers<Ops> = {
+  [O in keyof Ops]: Ops[O] extends { parameters: object; responses: object }
+    ? (req: ServiceRequest<Ops[O]>) => Promise<ReplyOf<Ops[O]>> | ReplyOf<Ops[O]>
+    : never;
+};
+
+export interface ContractServer {
+  server: http.Server;
+  listen(port: number, host: string): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/**
+ * Serves `document` (one of spec/downstream/*.yaml) with `handlers`: requests are validated by
+ * the contract, operations with security need `X-API-Key`, and every error is `{detail}` with
+ * the status the contract gives it.
+ */
+export async function serveContract<Ops>(opts: {
+  name: string;
+  document: unknown;
+  handlers: ServiceHandlers<Ops>;
+  apiKey: string;
+  logger: Logger;
+}): Promise<ContractServer> {
+  const { api, routes } = await createBackend(opts.document, opts.logger);
+  const router = new Router(routes);
+  const key = digest(opts.apiKey);
+  const handlers = opts.handlers as Record<string, (req: unknown) => Promise<AnyReply> | AnyReply>;
+  for (const route of routes) {
+    const handler = handlers[route.operationId];
+    if (!handler) throw new Error(`${opts.name}: no handler for ${route.operationId}`);
+    api.register(route.operationId, (c: Context) =>
+      handler({
+        body: c.request.requestBody as unknown,
+        params: c.request.params as unknown,
+        query: c.request.query as unknown,
+      }),
+    );
+  }
+  api.register('validationFail', (c: Context) => {
+    throw new ServiceError(422, describeErrors(c.validation.errors));
+  });
+
+  const send = (res: http.ServerResponse, status: number, body: unknown): void => {
+    const payload = body === undefined ? '' : JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(payload),
+    });
+    res.end(payload);
+  };
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    try {
+      const match = router.match(req.method ?? 'GET', path);
+      if (match.kind === 'none') throw new ServiceError(404, 'Not Found');
+      if (match.kind === 'method') throw new ServiceError(405, 'Method Not Allowed');
+      if (match.op.schemes.length > 0) {
+        const given = header(req, 'x-api-key');
+        if (!given || !timingSafeEqual(digest(given), key))
+          throw new ServiceError(401, 'Invalid API key');
+      }
+      const body = match.op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;
+      const reply = (await api.handleRequest({
+        method: match.op.method,
+        path,
+        query: q === -1 ? '' : url.slice(q + 1),
+        headers: req.headers as Record<string, string>,
+        body,
+      })) as AnyReply;
+      send(res, reply.status, reply.body);
+    } catch (err) {
+      if (err instanceof ServiceError) send(res, err.status, { detail: err.message });
+      else if (isGatewayError(err)) send(res, err.status, { detail: err.message });
+      else {
+        opts.logger.error({ err, service: opts.name, path }, 'reference service failed');
+        send(res, 500, { detail: 'Internal error' });
+      }
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+  server.keepAliveTimeout = 65_000;
+  return {
+    server,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

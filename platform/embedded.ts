@@ -1,0 +1,129 @@
+import type { Config } from '../lib/config.js';
+import type { Logger } from '../lib/logger.js';
+import type { EventBus } from '../clients/event-bus.js';
+import { createQueueService } from '../clients/queue-service.js';
+import { createStorageService } from '../clients/storage-service.js';
+import { LocalExecutor } from './local-executor.js';
+import { startExecutorService } from './executor-service.js';
+import { startQueueService } from './queue-service.js';
+import { Storage, startStorageService } from './storage-service.js';
+import { createMemoryData, createPostgresData } from './storage-data.js';
+import type { StorageData } from './storage-data.js';
+import { Worker } from './worker.js';
+
+export interface Platform {
+  queueUrl: string;
+  storageUrl: string;
+  executorUrl: string;
+  executorId: string;
+  worker: Worker;
+  storageKind: 'postgres' | 'memory';
+  close(): Promise<void>;
+}
+
+/** What to start: any of the three services, and a worker. */
+export interface PlatformParts {
+  queue: boolean;
+  storage: boolean;
+  worker: boolean;
+}
+
+const loopback = (port: number): string => `http://127.0.0.1:${port}`;
+
+export async function storageData(config: Readonly<Config>): Promise<StorageData> {
+  return config.databaseUrl
+    ? createPostgresData(config.databaseUrl, config.platformSchema)
+    : createMemoryData();
+}
+
+/**
+ * The reference platform (spec/downstream/*.yaml) on loopback: a queue service, a storage
+ * service (PostgreSQL when DATABASE_URL is set, else memory) following the lifecycle events, and
+ * a worker whose local executor is served as an executor service. Each piece reaches the others
+ * over HTTP, as separate services would.
+ */
+export async function startPlatform(
+  config: Readonly<Config>,
+  events: EventBus,
+  logger: Logger,
+  parts: PlatformParts = { queue: true, storage: true, worker: true },
+  /** Where the services listen: loopback for the embedded platform. */
+  bind = '127.0.0.1',
+): Promise<Platform> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const apiKey = config.internalApiKey;
+    let queueUrl = config.queueServiceUrl;
+    let storageUrl = config.storageServiceUrl;
+    let storageKind: Platform['storageKind'] = 'memory';
+    if (parts.queue) {
+      const q = await startQueueService({ apiKey, logger });
+      closers.push(() => q.close());
+      queueUrl = loopback((await q.listen(config.platformQueuePort, bind)).port);
+    }
+    if (parts.storage) {
+      const data = await storageData(config);
+      storageKind = config.databaseUrl ? 'postgres' : 'memory';
+      closers.push(() => data.close());
+      const storage = new Storage(data);
+      const unfollow = storage.follow(events, logger);
+      closers.push(() => Promise.resolve(unfollow()));
+      const s = await startStorageService({ storage, apiKey, logger });
+      closers.push(() => s.close());
+      storageUrl = loopback((await s.listen(config.platformStoragePort, bind)).port);
+    }
+    const executor = new LocalExecutor(config.executorId, config.workerConcurrency * 2);
+    const limits = { memoryMb: config.evalMemoryMb, outputBytes: config.evalOutputBytes };
+    const ex = await startExecutorService({
+      executor,
+      apiKey,
+      logger,
+      memoryMb: limits.memoryMb,
+      outputBytes: limits.outputBytes,
+    });
+    closers.push(() => ex.close());
+    closers.push(() => Promise.resolve(executor.killAll()));
+    const executorPort = (await ex.listen(config.platformExecutorPort, bind)).port;
+    const http = {
+      apiKey,
+      timeoutMs: config.downstreamTimeoutMs,
+      retries: config.downstreamRetries,
+    };
+    const worker = new Worker({
+      executor,
+      queue: createQueueService({ ...http, baseUrl: queueUrl }),
+      storage: createStorageService({ ...http, baseUrl: storageUrl }),
+      events,
+      bull:
+        config.celeryEnabled && config.celeryBrokerUrl
+          ? { redisUrl: config.celeryBrokerUrl, name: config.bullQueue, prefix: config.bullPrefix }
+          : undefined,
+      concurrency: config.workerConcurrency,
+      pollMs: config.workerPollMs,
+      limits,
+      logger,
+    });
+    if (parts.worker) {
+      await worker.start();
+      closers.push(() => worker.stop());
+    }
+    logger.warn(
+      `executor ${executor.id} runs submitted code as child processes of this process (${executor.languages.join(', ')}): it is not a sandbox`,
+    );
+    return {
+      queueUrl,
+      storageUrl,
+      executorUrl: loopback(executorPort),
+      executorId: executor.id,
+      worker,
+      storageKind,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,245 @@
+import Bull from 'bull';
+import type { EventBus } from '../clients/event-bus.js';
+import type { QueueService } from '../clients/queue-service.js';
+import type { StorageService } from '../clients/storage-service.js';
+import type { JobPayload } from '../clients/job-queue.js';
+import { GatewayError, isGatewayError } from '../lib/errors.js';
+import { isTerminal } from '../lib/lifecycle.js';
+import type { Logger } from '../lib/logger.js';
+import type { QueueBackend } from '../lib/submitter.js';
+import type { LocalExecutor } from './local-executor.js';
+
+export interface WorkerOptions {
+  executor: LocalExecutor;
+  queue: QueueService;
+  storage: StorageService;
+  events: EventBus;
+  /** The job queue to take work from too; absent: the legacy queue only. */
+  bull?: { redisUrl: string; name: string; prefix: string };
+  /** Evaluations run at once per backend. */
+  concurrency: number;
+  pollMs: number;
+  limits: { memoryMb: number; outputBytes: number };
+  logger: Logger;
+}
+
+/** One evaluation as either backend hands it over. */
+interface Work {
+  eval_id: string;
+  code: string;
+  language: string;
+  timeout: number;
+  priority?: boolean | number;
+  submitted_at?: string;
+}
+
+/**
+ * Takes evaluations from the job queue (Bull) and from the legacy queue service, runs them on
+ * the local executor and records what happened in storage, announcing each step on the event
+ * bus. A cancellation announced for an evaluation it runs kills the process.
+ *
+ * A worker that dies mid-evaluation loses nothing: Bull moves a job whose lock lapses back to
+ * waiting (its stalled-job check), and the legacy queue hands a task out again when its lease
+ * lapses. Work is therefore done at least once.
+ */
+export class Worker {
+  readonly taken: Record<QueueBackend, number> = { legacy: 0, bull: 0 };
+  private stopped = false;
+  private bull: Bull.Queue | undefined;
+  private loops: Promise<void>[] = [];
+  private wake: (() => void)[] = [];
+  private unsubscribe: (() => void) | undefined;
+  /** Evaluations this worker has taken and not finished, and whether a cancel was announced. */
+  private readonly active = new Map<string, { cancelled: boolean }>();
+
+  constructor(private readonly opts: WorkerOptions) {}
+
+  get id(): string {
+    return this.opts.executor.id;
+  }
+
+  async start(): Promise<void> {
+    const { events, executor, bull, concurrency } = this.opts;
+    this.unsubscribe = events.subscribe((channel, payload) => {
+      const id = (payload as { eval_id?: string }).eval_id;
+      if (channel === 'evaluation:cancelled' && id && executor.running().includes(id))
+        executor.kill(id);
+    });
+    await events.subscribed();
+    if (bull) {
+      this.bull = new Bull(bull.name, bull.redisUrl, { prefix: bull.prefix });
+      this.bull.on('error', (err: Error) =>
+        this.opts.logger.warn({ err: err.message }, 'job queue error'),
+      );
+      void this.bull.process(concurrency, async (job: Bull.Job<JobPayload>) => {
+        this.taken.bull++;
+        await this.execute(job.data, 'bull');
+      });
+    }
+    for (let i = 0; i < concurrency; i++) this.loops.push(this.pollLegacy());
+  }
+
+  /** Stops taking work and waits for what runs to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of this.wake.splice(0)) w();
+    this.unsubscribe?.();
+    await Promise.all([this.bull?.close(), ...this.loops]);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake.push(done);
+    });
+  }
+
+  private async pollLegacy(): Promise<void> {
+    const { queue, pollMs, logger } = this.opts;
+    while (!this.stopped) {
+      let task;
+      try {
+        task = await queue.next();
+      } catch (err) {
+        logger.debug({ err: isGatewayError(err) ? err.message : err }, 'legacy queue unreachable');
+        await this.sleep(pollMs * 4);
+        continue;
+      }
+      if (!task) {
+        await this.sleep(pollMs);
+        continue;
+      }
+      this.taken.legacy++;
+      try {
+        await this.execute(task, 'legacy');
+        await queue.report(task.eval_id, true);
+      } catch (err) {
+        // Not reported: the task's lease lapses and the queue hands it out again.
+        logger.warn(
+          { eval_id: task.eval_id, err: isGatewayError(err) ? err.message : err },
+          'evaluation not finished; it will be retried',
+        );
+      }
+    }
+  }
+
+  /** Runs one evaluation from pick-up to its final record and event. */
+  async execute(work: Work, backend: QueueBackend): Promise<void> {
+    const id = work.eval_id;
+    const state = { cancelled: false };
+    this.active.set(id, state);
+    try {
+      await this.run(work, backend, state);
+    } finally {
+      this.active.delete(id);
+    }
+  }
+
+  private async run(
+    work: Work,
+    backend: QueueBackend,
+    state: { cancelled: boolean },
+  ): Promise<void> {
+    const { storage, events, executor, limits, logger } = this.opts;
+    const id = work.eval_id;
+    await storage.create({
+      id,
+      code: work.code,
+      language: work.language,
+      status: 'queued',
+      metadata: { backend },
+    });
+    const current = await storage.find(id);
+    if (current && isTerminal(current.status)) {
+      logger.info(
+        { eval_id: id, status: current.status },
+        'skipping an evaluation that already ended',
+      );
+      return;
+    }
+    try {
+      // provisioning until its process exists; running only from then on, so that whoever sees
+      // `running` can also kill it.
+      await storage.update(id, { status: 'provisioning', executor_id: executor.id });
+      await storage.markRunning(id, { executor_id: executor.id, job_name: backend });
+    } catch (err) {
+      if (err instanceof GatewayError && err.code === 'GW_ERR_EVALUATION_TERMINAL') return; // cancelled just now
+      throw err;
+    }
+    let started!: () => void;
+    const processStarted = new Promise<void>((resolve) => (started = resolve));
+    const result = executor.run(
+      {
+        eval_id: id,
+        code: work.code,
+        language: work.language,
+        timeout: work.timeout,
+        memory_mb: limits.memoryMb,
+        output_bytes: limits.outputBytes,
+      },
+      () => {
+        if (state.cancelled) executor.kill(id);
+        started();
+      },
+    );
+    await Promise.race([processStarted, result]);
+    if (!state.cancelled) {
+      try {
+        await storage.update(id, { status: 'running' });
+        await events.publish('evaluation:running', {
+          eval_id: id,
+          executor_id: executor.id,
+          timeout: work.timeout,
+        });
+      } catch (err) {
+        // Cancelled between the two steps: the process is being killed by the cancel already.
+        if (!(err instanceof GatewayError && err.code === 'GW_ERR_EVALUATION_TERMINAL')) {
+          // Storage failed: stop the process rather than run it unrecorded; the job is retried.
+          executor.kill(id);
+          await result;
+          throw err;
+        }
+      }
+    }
+    const r = await result;
+    if (r.status === 'cancelled') return; // killed on request: the canceller recorded and announced it
+    const status = r.status === 'completed' ? 'completed' : 'failed';
+    try {
+      await storage.update(id, {
+        status,
+        output: r.output,
+        error: r.error,
+        exit_code: r.exit_code,
+        runtime_ms: r.runtime_ms,
+      });
+    } catch (err) {
+      if (err instanceof GatewayError && err.code === 'GW_ERR_EVALUATION_TERMINAL') return; // cancelled while running
+      throw err;
+    }
+    const completed_at = new Date().toISOString();
+    if (status === 'completed') {
+      await events.publish('evaluation:completed', {
+        eval_id: id,
+        status: 'completed',
+        output: r.output,
+        error: r.error,
+        exit_code: r.exit_code,
+        executor_id: executor.id,
+        completed_at,
+      });
+    } else {
+      await events.publish('evaluation:failed', {
+        eval_id: id,
+        error: r.error,
+        executor_id: executor.id,
+        failed_at: r.status === 'timeout' ? 'timeout' : 'execute',
+        exit_code: r.exit_code,
+        output: r.output,
+      });
+    }
+  }
+}
