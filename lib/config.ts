@@ -67,6 +67,13 @@ export interface Config {
   workerConcurrency: number;
   /** How often an idle worker asks the legacy queue for work. */
   workerPollMs: number;
+  /**
+   * A worker holds each Bull job's lock this long (renewed while it runs); a job whose lock
+   * lapses (its worker died) goes back to waiting at the next stalled-job check.
+   */
+  workerLockMs: number;
+  /** The legacy queue hands a taken task out again this long after its timeout without a report. */
+  leaseGraceMs: number;
   downstreamTimeoutMs: number;
   downstreamRetries: number;
   healthIntervalMs: number;
@@ -308,6 +315,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ),
     workerConcurrency: r.int('WORKER_CONCURRENCY', 2, 1, 256),
     workerPollMs: r.int('WORKER_POLL_MS', 250, 10, 60_000),
+    workerLockMs: r.int('WORKER_LOCK_MS', 30_000, 500, 3_600_000),
+    leaseGraceMs: r.int('QUEUE_LEASE_GRACE_MS', 30_000, 0, 3_600_000),
     downstreamTimeoutMs: r.int('DOWNSTREAM_TIMEOUT_MS', 5000, 50, 300_000),
     downstreamRetries: r.int('DOWNSTREAM_RETRIES', 2, 0, 10),
     healthIntervalMs: r.int('HEALTH_INTERVAL_MS', 15_000, 100, 3_600_000),

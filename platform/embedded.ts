@@ -5,7 +5,7 @@ import { createQueueService } from '../clients/queue-service.js';
 import { createStorageService } from '../clients/storage-service.js';
 import { LocalExecutor } from './local-executor.js';
 import { startExecutorService } from './executor-service.js';
-import { startQueueService } from './queue-service.js';
+import { TaskQueue, startQueueService } from './queue-service.js';
 import { Storage, startStorageService } from './storage-service.js';
 import { createMemoryData, createPostgresData } from './storage-data.js';
 import type { StorageData } from './storage-data.js';
@@ -60,7 +60,11 @@ export async function startPlatform(
     let storageUrl = config.storageServiceUrl;
     let storageKind: Platform['storageKind'] = 'memory';
     if (parts.queue) {
-      const q = await startQueueService({ apiKey, logger });
+      const q = await startQueueService({
+        apiKey,
+        logger,
+        queue: new TaskQueue({ leaseGraceMs: config.leaseGraceMs }),
+      });
       closers.push(() => q.close());
       queueUrl = loopback((await q.listen(config.platformQueuePort, bind)).port);
     }
@@ -99,7 +103,12 @@ export async function startPlatform(
       events,
       bull:
         config.celeryEnabled && config.celeryBrokerUrl
-          ? { redisUrl: config.celeryBrokerUrl, name: config.bullQueue, prefix: config.bullPrefix }
+          ? {
+              redisUrl: config.celeryBrokerUrl,
+              name: config.bullQueue,
+              prefix: config.bullPrefix,
+              lockMs: config.workerLockMs,
+            }
           : undefined,
       concurrency: config.workerConcurrency,
       pollMs: config.workerPollMs,

@@ -41,6 +41,9 @@ export const TIMEOUT_EXIT_CODE = 124;
 export const KILLED_EXIT_CODE = 137;
 
 const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
+const TIMEOUT = ['/usr/bin/timeout', '/bin/timeout'].find((p) => existsSync(p));
+/** How long after its own timeout the backstop kills a program whose executor is gone. */
+const BACKSTOP_GRACE_S = 5;
 
 /** `cmd` under an address-space limit, when prlimit is there to set one. */
 const limited = (memoryMb: number, cmd: string[]): string[] =>
@@ -173,7 +176,13 @@ export class LocalExecutor {
     try {
       const file = join(dir, interpreter.file);
       await writeFile(file, req.code, { mode: 0o600 });
-      const [bin, ...args] = interpreter.command(file, req.memory_mb);
+      // The executor enforces the timeout itself; coreutils' timeout is a backstop that still
+      // kills the program if this process dies first (it runs in a process group of its own).
+      const command = interpreter.command(file, req.memory_mb);
+      const guarded = TIMEOUT
+        ? [TIMEOUT, '-s', 'KILL', String(req.timeout + BACKSTOP_GRACE_S), ...command]
+        : command;
+      const [bin, ...args] = guarded;
       const child = spawn(bin!, args, {
         cwd: dir,
         detached: true, // its own process group, so a kill reaches everything it started

@@ -15,7 +15,7 @@ export interface WorkerOptions {
   storage: StorageService;
   events: EventBus;
   /** The job queue to take work from too; absent: the legacy queue only. */
-  bull?: { redisUrl: string; name: string; prefix: string };
+  bull?: { redisUrl: string; name: string; prefix: string; lockMs: number };
   /** Evaluations run at once per backend. */
   concurrency: number;
   pollMs: number;
@@ -51,6 +51,7 @@ export class Worker {
   private unsubscribe: (() => void) | undefined;
   /** Evaluations this worker has taken and not finished, and whether a cancel was announced. */
   private readonly active = new Map<string, { cancelled: boolean }>();
+  private stopping = false;
 
   constructor(private readonly opts: WorkerOptions) {}
 
@@ -67,7 +68,14 @@ export class Worker {
     });
     await events.subscribed();
     if (bull) {
-      this.bull = new Bull(bull.name, bull.redisUrl, { prefix: bull.prefix });
+      this.bull = new Bull(bull.name, bull.redisUrl, {
+        prefix: bull.prefix,
+        settings: {
+          lockDuration: bull.lockMs,
+          lockRenewTime: bull.lockMs / 2,
+          stalledInterval: bull.lockMs,
+        },
+      });
       this.bull.on('error', (err: Error) =>
         this.opts.logger.warn({ err: err.message }, 'job queue error'),
       );
@@ -79,11 +87,17 @@ export class Worker {
     for (let i = 0; i < concurrency; i++) this.loops.push(this.pollLegacy());
   }
 
-  /** Stops taking work and waits for what runs to finish. */
+  /**
+   * Stops taking work and ends what runs: the processes are killed and their evaluations left
+   * unreported, so the job queue (stalled job) or the legacy queue (lapsed lease) hands them out
+   * again. Waiting for them instead could take their whole timeout.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const w of this.wake.splice(0)) w();
     this.unsubscribe?.();
+    this.stopping = true;
+    this.opts.executor.killAll();
     await Promise.all([this.bull?.close(), ...this.loops]);
   }
 
@@ -206,6 +220,8 @@ export class Worker {
       }
     }
     const r = await result;
+    // Killed because this worker stops: not this evaluation's end; it is retried elsewhere.
+    if (r.status === 'cancelled' && this.stopping) throw new Error(`worker ${executor.id} stopped`);
     if (r.status === 'cancelled') return; // killed on request: the canceller recorded and announced it
     const status = r.status === 'completed' ? 'completed' : 'failed';
     try {

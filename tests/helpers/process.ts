@@ -18,6 +18,8 @@ export interface Started {
   output: () => string;
   /** Stops the process and everything it started (its process group). */
   stop: () => Promise<void>;
+  /** Kills the process at once, as a machine failure would (SIGKILL, no clean-up). */
+  crash: () => Promise<void>;
 }
 
 /**
@@ -50,6 +52,12 @@ export function start(command: string[], env: Record<string, string | undefined>
   return {
     child,
     output: () => out,
+    crash: async () => {
+      if (child.exitCode === null && child.pid !== undefined) {
+        process.kill(child.pid, 'SIGKILL');
+        await exited;
+      }
+    },
     stop: async () => {
       if (child.exitCode === null && child.pid !== undefined) {
         try {
