@@ -11,6 +11,7 @@ COPY lib ./lib
 COPY clients ./clients
 COPY handlers ./handlers
 COPY server ./server
+COPY platform ./platform
 RUN npm run build
 
 # Runtime stage: production dependencies, the compiled code, the contract and its validators.

@@ -48,7 +48,11 @@ const events: Doc = {
 const files = new Map<string, string>();
 
 async function types(name: string, doc: Doc): Promise<void> {
-  const ast = await openapiTS(structuredClone(doc) as never, { alphabetize: false });
+  // A property with a default may still be absent from a request, so it stays optional.
+  const ast = await openapiTS(structuredClone(doc) as never, {
+    alphabetize: false,
+    defaultNonNullable: false,
+  });
   files.set(`types/${name}.ts`, HEADER + '/* eslint-disable */\n' + astToString(ast));
 }
 

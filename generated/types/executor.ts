@@ -135,7 +135,7 @@ export interface components {
             eval_id: string;
             code: string;
             /** @default python */
-            language: string;
+            language?: string;
             timeout: number;
         };
         ExecuteResult: {

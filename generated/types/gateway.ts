@@ -404,17 +404,17 @@ export interface components {
             /** @description Source code; not blank, at most 1 MiB of UTF-8. */
             code: string;
             /** @default python */
-            language: components["schemas"]["Language"];
+            language?: components["schemas"]["Language"];
             /**
              * @description Wall-clock limit in seconds.
              * @default 30
              */
-            timeout: number;
+            timeout?: number;
             /**
              * @description Run ahead of normal-priority evaluations.
              * @default false
              */
-            priority: boolean;
+            priority?: boolean;
         };
         EvaluationAccepted: {
             eval_id: components["schemas"]["EvalId"];

@@ -139,16 +139,16 @@ export interface components {
             eval_id: string;
             code: string;
             /** @default python */
-            language: string;
+            language?: string;
             /** @default docker */
-            engine: string;
+            engine?: string;
             /** @default 30 */
-            timeout: number;
+            timeout?: number;
             /**
              * @description Higher runs first.
              * @default 1
              */
-            priority: number;
+            priority?: number;
         };
         TaskAccepted: {
             eval_id: string;
