@@ -1,6 +1,5 @@
-import postgres from 'postgres';
-import { migrate } from '../lib/migrate.js';
-import type { Migration } from '../lib/migrate.js';
+import { openPostgres } from '../lib/postgres.js';
+import type { Migration } from '../lib/postgres.js';
 import type { EvaluationState } from '../lib/lifecycle.js';
 import type { QueueBackend } from '../lib/submitter.js';
 import { GatewayError } from '../lib/errors.js';
@@ -153,20 +152,6 @@ function unavailable(err: unknown): GatewayError {
   );
 }
 
-interface Row {
-  eval_id: string;
-  backend: QueueBackend;
-  task_id: string;
-  status: EvaluationState;
-  language: string;
-  timeout: number;
-  priority: boolean;
-  client: string | null;
-  fallback: boolean;
-  batch: boolean;
-  submitted_at: Date;
-}
-
 /**
  * PostgreSQL through `postgres`. `schema` is a validated identifier (lib/config.ts); it is the
  * only text ever placed into SQL unescaped. Migrations run before this resolves.
@@ -176,18 +161,7 @@ export async function createPostgresStore(
   schema: string,
   ttlHours: number,
 ): Promise<GatewayStore> {
-  const sql = postgres(url, {
-    max: 10,
-    idle_timeout: 30,
-    connect_timeout: 5,
-    onnotice: () => undefined,
-  });
-  try {
-    await migrate(sql, schema, MIGRATION_LOCK, MIGRATIONS);
-  } catch (err) {
-    await sql.end({ timeout: 1 });
-    throw err;
-  }
+  const sql = await openPostgres(url, schema, MIGRATION_LOCK, MIGRATIONS);
   const table = sql(`${schema}.submissions`);
   const keysTable = sql(`${schema}.idempotency_keys`);
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -210,34 +184,10 @@ export async function createPostgresStore(
       }),
     find: (id) =>
       guard(async () => {
-        const [row] = await sql<Row[]>`SELECT * FROM ${table} WHERE eval_id = ${id}`;
-        if (!row) return null;
-        const {
-          eval_id,
-          backend,
-          task_id,
-          status,
-          language,
-          timeout,
-          priority,
-          client,
-          fallback,
-          batch,
-          submitted_at,
-        } = row;
-        return {
-          eval_id,
-          backend,
-          task_id,
-          status,
-          language,
-          timeout,
-          priority,
-          client,
-          fallback,
-          batch,
-          submitted_at,
-        };
+        const [row] = await sql<SubmissionRecord[]>`
+          SELECT eval_id, backend, task_id, status, language, timeout, priority, client, fallback, batch, submitted_at
+          FROM ${table} WHERE eval_id = ${id}`;
+        return row ?? null;
       }),
     setStatus: (id, status) =>
       guard(async () => {

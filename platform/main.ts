@@ -3,23 +3,16 @@
  * (8081, 8082, 8083 unless PLATFORM_*_PORT say otherwise) with a worker, for a gateway started
  * with QUEUE_SERVICE_URL and STORAGE_SERVICE_URL pointing here.
  */
-import { ConfigError, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
+import { configOrExit, onShutdown } from '../server/boot.js';
 import { startPlatform } from './embedded.js';
 
-let config;
-try {
-  config = loadConfig({
-    ...process.env,
-    QUEUE_SERVICE_URL: undefined,
-    STORAGE_SERVICE_URL: undefined,
-  });
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(2);
-}
+const config = configOrExit({
+  ...process.env,
+  QUEUE_SERVICE_URL: undefined,
+  STORAGE_SERVICE_URL: undefined,
+});
 const logger = createLogger(config.logLevel);
 const events = config.redisUrl
   ? createRedisEventBus(config.redisUrl, logger)
@@ -40,11 +33,4 @@ logger.info(
   },
   'reference platform started',
 );
-const stop = (): void => {
-  void platform
-    .close()
-    .then(() => events.close())
-    .then(() => process.exit(0));
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+onShutdown(() => platform.close().then(() => events.close()));

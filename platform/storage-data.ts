@@ -1,6 +1,5 @@
-import postgres from 'postgres';
-import { migrate } from '../lib/migrate.js';
-import type { Migration } from '../lib/migrate.js';
+import { openPostgres } from '../lib/postgres.js';
+import type { Migration } from '../lib/postgres.js';
 import type { components } from '../generated/types/storage.js';
 
 export type Evaluation = components['schemas']['Evaluation'];
@@ -164,18 +163,7 @@ const MIGRATION_LOCK = 0x73746f72;
  * lists filter and sort on beside it. `schema` is a validated identifier.
  */
 export async function createPostgresData(url: string, schema: string): Promise<StorageData> {
-  const sql = postgres(url, {
-    max: 10,
-    idle_timeout: 30,
-    connect_timeout: 5,
-    onnotice: () => undefined,
-  });
-  try {
-    await migrate(sql, schema, MIGRATION_LOCK, MIGRATIONS);
-  } catch (err) {
-    await sql.end({ timeout: 1 });
-    throw err;
-  }
+  const sql = await openPostgres(url, schema, MIGRATION_LOCK, MIGRATIONS);
   const table = sql(`${schema}.evaluations`);
   const eventsTable = sql(`${schema}.evaluation_events`);
   const row = (d: Doc) => ({

@@ -4,23 +4,16 @@
  * executor (served on PLATFORM_EXECUTOR_PORT as executor EXECUTOR_ID, so the gateway can kill
  * what it runs) and records them in the storage service.
  */
-import { ConfigError, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
+import { configOrExit, onShutdown } from '../server/boot.js';
 import { startPlatform } from './embedded.js';
 
-let config;
-try {
-  config = loadConfig(process.env);
-  if (config.embedded)
-    throw new ConfigError([
-      'a worker needs QUEUE_SERVICE_URL and STORAGE_SERVICE_URL of a running platform',
-    ]);
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(2);
-}
+const config = configOrExit(process.env, (c) =>
+  c.embedded
+    ? 'a worker needs QUEUE_SERVICE_URL and STORAGE_SERVICE_URL of a running platform'
+    : undefined,
+);
 const logger = createLogger(config.logLevel);
 if (!config.redisUrl)
   logger.warn(
@@ -46,11 +39,4 @@ logger.info(
   },
   'worker started',
 );
-const stop = (): void => {
-  void platform
-    .close()
-    .then(() => events.close())
-    .then(() => process.exit(0));
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+onShutdown(() => platform.close().then(() => events.close()));

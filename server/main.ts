@@ -3,26 +3,13 @@
  * With no QUEUE_SERVICE_URL and STORAGE_SERVICE_URL it first starts the reference platform in
  * this process (embedded mode) and points the gateway's ordinary clients at it.
  */
-import { ConfigError, loadConfig } from '../lib/config.js';
-import type { Config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
 import { startPlatform } from '../platform/embedded.js';
 import type { Platform } from '../platform/embedded.js';
 import { buildApp } from './app.js';
 import { closeDeps, createDeps } from './deps.js';
-
-function configOrExit(env: NodeJS.ProcessEnv): Readonly<Config> {
-  try {
-    return loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
+import { configOrExit, onShutdown } from './boot.js';
 
 async function main(): Promise<void> {
   let config = configOrExit(process.env);
@@ -78,21 +65,12 @@ async function main(): Promise<void> {
     `gateway listening on ${base} — docs at ${base}/docs`,
   );
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
+  onShutdown(async (signal) => {
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    void app
-      .close()
-      .then(() => platform?.close())
-      .then(() => closeDeps(deps))
-      .then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    await app.close();
+    await platform?.close();
+    await closeDeps(deps);
+  });
 }
 
 await main();

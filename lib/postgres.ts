@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import type { Sql } from 'postgres';
 
 /** A schema change; `schema` is the quoted schema name to qualify tables with. */
@@ -31,4 +32,26 @@ export async function migrate(
       await tx.unsafe(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [i + 1]);
     }
   });
+}
+
+/** A connection pool to `url` with `schema` migrated; the pool is closed again if that fails. */
+export async function openPostgres(
+  url: string,
+  schema: string,
+  lockKey: number,
+  migrations: readonly Migration[],
+): Promise<Sql> {
+  const sql = postgres(url, {
+    max: 10,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    onnotice: () => undefined,
+  });
+  try {
+    await migrate(sql, schema, lockKey, migrations);
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    throw err;
+  }
+  return sql;
 }

@@ -1,0 +1,36 @@
+import { ConfigError, loadConfig } from '../lib/config.js';
+import type { Config } from '../lib/config.js';
+
+/** The configuration, or the process ends with each bad variable named (exit code 2). */
+export function configOrExit(
+  env: Record<string, string | undefined>,
+  extraCheck?: (c: Readonly<Config>) => string | undefined,
+): Readonly<Config> {
+  try {
+    const config = loadConfig(env);
+    const problem = extraCheck?.(config);
+    if (problem) throw new ConfigError([problem]);
+    return config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+/** Runs `stop` once on SIGTERM or SIGINT, then exits; gives up after 10 s. */
+export function onShutdown(stop: (signal: string) => Promise<unknown>): void {
+  let stopping = false;
+  const handler = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    void stop(signal).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
+}
