@@ -74,6 +74,11 @@ export interface Config {
   workerLockMs: number;
   /** The legacy queue hands a taken task out again this long after its timeout without a report. */
   leaseGraceMs: number;
+  /** WebSocket: heartbeat and ping interval, subscriptions per connection, message size, send buffer. */
+  wsHeartbeatMs: number;
+  wsMaxSubscriptions: number;
+  wsMaxMessageBytes: number;
+  wsMaxBufferedBytes: number;
   downstreamTimeoutMs: number;
   downstreamRetries: number;
   healthIntervalMs: number;
@@ -317,6 +322,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     workerPollMs: r.int('WORKER_POLL_MS', 250, 10, 60_000),
     workerLockMs: r.int('WORKER_LOCK_MS', 30_000, 500, 3_600_000),
     leaseGraceMs: r.int('QUEUE_LEASE_GRACE_MS', 30_000, 0, 3_600_000),
+    wsHeartbeatMs: r.int('WS_HEARTBEAT_MS', 10_000, 50, 3_600_000),
+    wsMaxSubscriptions: r.int('WS_MAX_SUBSCRIPTIONS', 100, 1, 100_000),
+    wsMaxMessageBytes: r.int('WS_MAX_MESSAGE_BYTES', 64 * 1024, 256, 16 * 1024 * 1024),
+    wsMaxBufferedBytes: r.int('WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     downstreamTimeoutMs: r.int('DOWNSTREAM_TIMEOUT_MS', 5000, 50, 300_000),
     downstreamRetries: r.int('DOWNSTREAM_RETRIES', 2, 0, 10),
     healthIntervalMs: r.int('HEALTH_INTERVAL_MS', 15_000, 100, 3_600_000),

@@ -15,12 +15,15 @@ import { Router } from './router.js';
 import type { RouteOperation } from './router.js';
 import { createBackend } from './openapi.js';
 import { header, readJson } from './body.js';
+import { attachWebSocket } from './ws.js';
+import type { WsServer } from './ws.js';
 
 /** Requests on /api/* may carry at most this much body (1 MiB of code plus JSON overhead). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface App {
   server: http.Server;
+  ws: WsServer;
   /** Validators compiled at start because no precompiled one matched (expected: 0). */
   readonly validatorMisses: number;
   listen(port: number, host?: string): Promise<AddressInfo>;
@@ -330,9 +333,25 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     });
   });
   server.keepAliveTimeout = 65_000;
+  const ws = attachWebSocket(
+    server,
+    deps,
+    {
+      heartbeatMs: config.wsHeartbeatMs,
+      maxSubscriptions: config.wsMaxSubscriptions,
+      maxMessageBytes: config.wsMaxMessageBytes,
+      maxBufferedBytes: config.wsMaxBufferedBytes,
+    },
+    // The same credentials as the API; browsers cannot set headers on a WebSocket, so the key
+    // may come in the URL too.
+    (req, url) =>
+      apiKeys.length === 0 ||
+      keyMatches(header(req, 'x-api-key') ?? url.searchParams.get('api_key') ?? undefined, apiKeys),
+  );
 
   return {
     server,
+    ws,
     get validatorMisses() {
       return backend.misses;
     },
@@ -345,8 +364,9 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
         });
       });
     },
-    close() {
-      return new Promise((resolve) => {
+    async close() {
+      await ws.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });

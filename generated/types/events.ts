@@ -87,6 +87,82 @@ export interface components {
             submitted_at: string;
             batch?: boolean;
         };
+        /** @enum {string} */
+        EvaluationState: "submitted" | "queued" | "provisioning" | "running" | "completed" | "failed" | "cancelled";
+        /** @description What a WebSocket client may send. */
+        ClientMessage: components["schemas"]["SubscribeMessage"] | components["schemas"]["UnsubscribeMessage"] | components["schemas"]["PingMessage"];
+        SubscribeMessage: {
+            /** @enum {string} */
+            type: "subscribe";
+            eval_ids?: string[];
+            /** @description Every evaluation's events (no snapshots). */
+            all?: boolean;
+        };
+        UnsubscribeMessage: {
+            /** @enum {string} */
+            type: "unsubscribe";
+            eval_ids?: string[];
+            all?: boolean;
+        };
+        PingMessage: {
+            /** @enum {string} */
+            type: "ping";
+            id?: string;
+        };
+        /** @description What the gateway sends on its WebSocket. */
+        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["HeartbeatMessage"] | components["schemas"]["SubscribedMessage"] | components["schemas"]["PongMessage"] | components["schemas"]["ErrorMessage"];
+        SnapshotMessage: {
+            /** @enum {string} */
+            type: "snapshot";
+            eval_id: string;
+            status: components["schemas"]["EvaluationState"];
+            /** @description The evaluation as GET /api/eval-status/{eval_id} answers it. */
+            evaluation: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            time: string;
+        };
+        EventMessage: {
+            /** @enum {string} */
+            type: "event";
+            eval_id: string;
+            status: components["schemas"]["EvaluationState"];
+            channel: string;
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            time: string;
+        };
+        HeartbeatMessage: {
+            /** @enum {string} */
+            type: "heartbeat";
+            /** Format: date-time */
+            time: string;
+        };
+        SubscribedMessage: {
+            /** @enum {string} */
+            type: "subscribed";
+            /** @description Every evaluation this connection follows now. */
+            eval_ids: string[];
+            all: boolean;
+        };
+        PongMessage: {
+            /** @enum {string} */
+            type: "pong";
+            id?: string;
+            /** Format: date-time */
+            time: string;
+        };
+        ErrorMessage: {
+            /** @enum {string} */
+            type: "error";
+            /** @enum {string} */
+            code: "GW_ERR_WS_BAD_MESSAGE" | "GW_ERR_WS_TOO_MANY_SUBSCRIPTIONS" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_DOWNSTREAM_UNAVAILABLE";
+            message: string;
+            eval_id?: string;
+        };
     };
     responses: never;
     parameters: never;

@@ -1,0 +1,68 @@
+import type { Config } from '../lib/config.js';
+import type { Logger } from '../lib/logger.js';
+import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
+import { startPlatform } from '../platform/embedded.js';
+import type { Platform } from '../platform/embedded.js';
+import type { Deps } from '../handlers/types.js';
+import { buildApp } from './app.js';
+import type { App } from './app.js';
+import { closeDeps, createDeps } from './deps.js';
+
+export interface Gateway {
+  config: Readonly<Config>;
+  deps: Deps;
+  app: App;
+  /** The reference platform started in this process (embedded mode), if any. */
+  platform: Platform | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway for a configuration, not yet listening. In embedded mode (no service URLs) the
+ * reference platform starts first, on loopback, and the gateway's ordinary clients are pointed
+ * at it; the two share one event bus. `reload` turns an environment into a configuration (it is
+ * called again with the embedded services' URLs).
+ */
+export async function composeGateway(
+  config: Readonly<Config>,
+  reload: (env: Record<string, string | undefined>) => Readonly<Config>,
+  env: Record<string, string | undefined>,
+  logger: Logger,
+): Promise<Gateway> {
+  const events = config.redisUrl
+    ? createRedisEventBus(config.redisUrl, logger)
+    : createInProcessEventBus();
+  let platform: Platform | undefined;
+  if (config.embedded) {
+    platform = await startPlatform(config, events, logger);
+    const known = env.EXECUTOR_URLS ? `${env.EXECUTOR_URLS},` : '';
+    config = reload({
+      ...env,
+      QUEUE_SERVICE_URL: platform.queueUrl,
+      STORAGE_SERVICE_URL: platform.storageUrl,
+      EXECUTOR_URLS: `${known}${platform.executorId}=${platform.executorUrl}`,
+      HOST: config.host,
+    });
+    logger.info(
+      {
+        queue: platform.queueUrl,
+        storage: `${platform.storageUrl} (${platform.storageKind})`,
+        executor: platform.executorUrl,
+      },
+      'embedded platform started (no QUEUE_SERVICE_URL / STORAGE_SERVICE_URL set)',
+    );
+  }
+  const deps = await createDeps(config, logger, { events });
+  const app = await buildApp(deps);
+  return {
+    config,
+    deps,
+    app,
+    platform,
+    async close() {
+      await app.close();
+      await platform?.close();
+      await closeDeps(deps);
+    },
+  };
+}

@@ -1,0 +1,293 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import type { components } from '../generated/types/events.js';
+import type { Channel } from '../clients/event-bus.js';
+import { isGatewayError } from '../lib/errors.js';
+import { describeErrors, schemaValidator } from '../lib/validators.js';
+import { fromRecord, lookup } from '../handlers/evaluation-lookup.js';
+import { statusView } from '../handlers/views.js';
+import type { Deps } from '../handlers/types.js';
+
+type S = components['schemas'];
+type ServerMessage = S['ServerMessage'];
+type ClientMessage = S['ClientMessage'];
+type State = S['EvaluationState'];
+type ErrorCode = S['ErrorMessage']['code'];
+
+export interface WsOptions {
+  heartbeatMs: number;
+  maxSubscriptions: number;
+  maxMessageBytes: number;
+  /** A client whose unsent data passes this is disconnected (1013) rather than buffered. */
+  maxBufferedBytes: number;
+}
+
+export interface WsServer {
+  /** Connections open now. */
+  readonly clients: number;
+  close(): Promise<void>;
+}
+
+/** Close codes (RFC 6455 §7.4.1). */
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
+const validateClient = schemaValidator('events_ClientMessage');
+const validateServer = schemaValidator('events_ServerMessage');
+const validateSubscribe = schemaValidator('events_SubscribeMessage');
+
+/** The status an event means for its evaluation. */
+function statusOf(channel: Channel, payload: { status?: string }): State {
+  const s = channel.slice('evaluation:'.length) as State;
+  // `completed` also carries results that failed or timed out (other workers send those).
+  if (s === 'completed' && payload.status && payload.status !== 'completed') return 'failed';
+  return s;
+}
+
+class Connection {
+  readonly ids = new Set<string>();
+  all = false;
+  alive = true;
+  /** Events for ids whose snapshot is still being read; sent right after it, in order. */
+  readonly held = new Map<string, string[]>();
+  constructor(
+    readonly ws: WebSocket,
+    private readonly maxBuffered: number,
+  ) {}
+
+  send(text: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.maxBuffered) {
+      // Nothing more is queued; the close frame follows what is buffered, so a client that reads
+      // again learns why. One that never does is dropped by ws's close timeout (30 s).
+      this.ws.close(CLOSE_TRY_AGAIN_LATER, 'client too slow: send buffer full');
+      return;
+    }
+    this.ws.send(text);
+  }
+
+  deliver(evalId: string, text: string): void {
+    const held = this.held.get(evalId);
+    if (held) held.push(text);
+    else this.send(text);
+  }
+}
+
+function message(m: ServerMessage): string {
+  if (!validateServer(m))
+    throw new Error(
+      `server message breaks spec/events.yaml: ${describeErrors(validateServer.errors)}`,
+    );
+  return JSON.stringify(m);
+}
+
+/**
+ * `WS /ws`: lifecycle events relayed from the event bus (Redis `evaluation:*` when configured, so
+ * any gateway instance serves any client), each subscription answered first with the current
+ * status of its evaluation. Every message either way is checked against spec/events.yaml.
+ */
+export function attachWebSocket(
+  server: http.Server,
+  deps: Deps,
+  opts: WsOptions,
+  authorized: (req: http.IncomingMessage, url: URL) => boolean,
+): WsServer {
+  const { logger } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes });
+  const all = new Set<Connection>();
+  const following = new Set<Connection>();
+  const byId = new Map<string, Set<Connection>>();
+
+  const error = (c: Connection, code: ErrorCode, text: string, evalId?: string): void =>
+    c.send(message({ type: 'error', code, message: text, ...(evalId ? { eval_id: evalId } : {}) }));
+
+  const unsubscribeFromBus = deps.events.subscribe((channel, payload) => {
+    const p = payload as { eval_id?: string; status?: string };
+    if (!p.eval_id) return;
+    let text: string;
+    try {
+      text = message({
+        type: 'event',
+        eval_id: p.eval_id,
+        status: statusOf(channel, p),
+        channel,
+        payload: p,
+        time: new Date().toISOString(),
+      });
+    } catch (err) {
+      logger.warn({ err, channel }, 'event not relayed');
+      return;
+    }
+    for (const c of following) c.deliver(p.eval_id, text);
+    for (const c of byId.get(p.eval_id) ?? []) if (!c.all) c.deliver(p.eval_id, text);
+  });
+
+  async function snapshot(c: Connection, id: string): Promise<void> {
+    try {
+      const { stored, record } = await lookup(deps, id);
+      const evaluation = statusView(stored ?? fromRecord(record!));
+      c.send(
+        message({
+          type: 'snapshot',
+          eval_id: id,
+          status: evaluation.status,
+          evaluation,
+          time: new Date().toISOString(),
+        }),
+      );
+    } catch (err) {
+      const code =
+        isGatewayError(err) && err.code === 'GW_ERR_EVALUATION_NOT_FOUND'
+          ? err.code
+          : 'GW_ERR_DOWNSTREAM_UNAVAILABLE';
+      error(c, code, isGatewayError(err) ? err.message : 'status unavailable', id);
+    } finally {
+      for (const text of c.held.get(id) ?? []) c.send(text);
+      c.held.delete(id);
+    }
+  }
+
+  function subscribe(c: Connection, ids: string[], everything: boolean): void {
+    const fresh = [...new Set(ids)].filter((id) => !c.ids.has(id));
+    if (c.ids.size + fresh.length > opts.maxSubscriptions) {
+      error(
+        c,
+        'GW_ERR_WS_TOO_MANY_SUBSCRIPTIONS',
+        `at most ${opts.maxSubscriptions} evaluations per connection; this one follows ${c.ids.size}`,
+      );
+      return;
+    }
+    for (const id of fresh) {
+      c.ids.add(id);
+      c.held.set(id, []);
+      let set = byId.get(id);
+      if (!set) byId.set(id, (set = new Set()));
+      set.add(c);
+    }
+    if (everything) {
+      c.all = true;
+      following.add(c);
+    }
+    c.send(message({ type: 'subscribed', eval_ids: [...c.ids], all: c.all }));
+    for (const id of fresh) void snapshot(c, id);
+  }
+
+  function unsubscribe(c: Connection, ids: string[] | undefined, everything: boolean): void {
+    for (const id of ids ?? (everything ? [...c.ids] : [])) {
+      c.ids.delete(id);
+      c.held.delete(id);
+      const set = byId.get(id);
+      set?.delete(c);
+      if (set?.size === 0) byId.delete(id);
+    }
+    if (everything) {
+      c.all = false;
+      following.delete(c);
+    }
+    c.send(message({ type: 'subscribed', eval_ids: [...c.ids], all: c.all }));
+  }
+
+  function onMessage(c: Connection, data: Buffer, isBinary: boolean): void {
+    let m: unknown;
+    try {
+      m = JSON.parse(data.toString('utf8'));
+    } catch {
+      error(c, 'GW_ERR_WS_BAD_MESSAGE', `messages are JSON text${isBinary ? ', not binary' : ''}`);
+      return;
+    }
+    if (!validateClient(m)) {
+      error(
+        c,
+        'GW_ERR_WS_BAD_MESSAGE',
+        `not a subscribe, unsubscribe or ping message: ${describeErrors(validateClient.errors)}`,
+      );
+      return;
+    }
+    const msg = m as ClientMessage;
+    if (msg.type === 'ping')
+      c.send(
+        message({
+          type: 'pong',
+          ...(msg.id ? { id: msg.id } : {}),
+          time: new Date().toISOString(),
+        }),
+      );
+    else if (msg.type === 'subscribe') subscribe(c, msg.eval_ids ?? [], msg.all ?? false);
+    else unsubscribe(c, msg.eval_ids, msg.all ?? false);
+  }
+
+  function onConnection(ws: WebSocket, url: URL): void {
+    const c = new Connection(ws, opts.maxBufferedBytes);
+    all.add(c);
+    ws.on('pong', () => (c.alive = true));
+    ws.on('message', (data: Buffer, isBinary: boolean) => onMessage(c, data, isBinary));
+    ws.on('error', (err) => logger.debug({ err }, 'websocket error'));
+    ws.on('close', () => {
+      all.delete(c);
+      unsubscribe(c, undefined, true);
+    });
+    const ids = url.searchParams.get('eval_id')?.split(',').filter(Boolean) ?? [];
+    const everything = url.searchParams.get('all') === 'true';
+    if (ids.length || everything) {
+      const request = {
+        type: 'subscribe',
+        ...(ids.length ? { eval_ids: ids } : {}),
+        all: everything,
+      };
+      if (validateSubscribe(request)) subscribe(c, ids, everything);
+      else
+        error(
+          c,
+          'GW_ERR_WS_BAD_MESSAGE',
+          `eval_id in the URL: ${describeErrors(validateSubscribe.errors)}`,
+        );
+    }
+  }
+
+  // Liveness: each tick reaps a connection that did not answer the previous ping, pings the
+  // rest and sends the heartbeat message.
+  const timer = setInterval(() => {
+    const beat = message({ type: 'heartbeat', time: new Date().toISOString() });
+    for (const c of all) {
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+      c.send(beat);
+    }
+  }, opts.heartbeatMs);
+  timer.unref();
+
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const refuse = (status: number, reason: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== '/ws') return refuse(404, 'Not Found');
+    if (!authorized(req, url)) return refuse(401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, url));
+  };
+  server.on('upgrade', onUpgrade);
+
+  return {
+    get clients() {
+      return all.size;
+    },
+    close() {
+      clearInterval(timer);
+      unsubscribeFromBus();
+      server.off('upgrade', onUpgrade);
+      for (const c of all) c.ws.close(CLOSE_GOING_AWAY, 'gateway shutting down');
+      return new Promise((resolve) => {
+        setTimeout(() => {
+          for (const c of all) c.ws.terminate();
+          wss.close(() => resolve());
+        }, 100).unref();
+      });
+    },
+  };
+}
