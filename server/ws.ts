@@ -51,13 +51,13 @@ class Connection {
   all = false;
   alive = true;
   /** Events for ids whose snapshot is still being read; sent right after it, in order. */
-  readonly held = new Map<string, string[]>();
+  readonly held = new Map<string, Buffer[]>();
   constructor(
     readonly ws: WebSocket,
     private readonly maxBuffered: number,
   ) {}
 
-  send(text: string): void {
+  send(text: string | Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > this.maxBuffered) {
       // Nothing more is queued; the close frame follows what is buffered, so a client that reads
@@ -65,10 +65,10 @@ class Connection {
       this.ws.close(CLOSE_TRY_AGAIN_LATER, 'client too slow: send buffer full');
       return;
     }
-    this.ws.send(text);
+    this.ws.send(text, { binary: false });
   }
 
-  deliver(evalId: string, text: string): void {
+  deliver(evalId: string, text: Buffer): void {
     const held = this.held.get(evalId);
     if (held) held.push(text);
     else this.send(text);
@@ -106,16 +106,19 @@ export function attachWebSocket(
   const unsubscribeFromBus = deps.events.subscribe((channel, payload) => {
     const p = payload as { eval_id?: string; status?: string };
     if (!p.eval_id) return;
-    let text: string;
+    let text: Buffer;
     try {
-      text = message({
-        type: 'event',
-        eval_id: p.eval_id,
-        status: statusOf(channel, p),
-        channel,
-        payload: p,
-        time: new Date().toISOString(),
-      });
+      // Encoded once for every client that gets it.
+      text = Buffer.from(
+        message({
+          type: 'event',
+          eval_id: p.eval_id,
+          status: statusOf(channel, p),
+          channel,
+          payload: p,
+          time: new Date().toISOString(),
+        }),
+      );
     } catch (err) {
       logger.warn({ err, channel }, 'event not relayed');
       return;
