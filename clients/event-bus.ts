@@ -88,10 +88,13 @@ export function createInProcessEventBus(): EventBus {
 /** Redis pub/sub: one connection publishes, one subscribes to `evaluation:*`. */
 export function createRedisEventBus(url: string, logger: Logger): EventBus {
   // No offline queue: while Redis is down a publish fails at once instead of waiting.
+  // Auto-pipelining sends the publishes of concurrent requests in one write: a submit publishes
+  // twice, and one write a command cost about a seventh of the submit path's CPU.
   const pub = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     lazyConnect: false,
+    enableAutoPipelining: true,
   });
   pub.on('error', (err: Error) => logger.debug({ err }, 'redis publisher error'));
   let sub: Redis | undefined;
@@ -140,7 +143,15 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
     subscribe(listener) {
       ensureSubscriber();
       emitter.on('event', listener);
-      return () => emitter.off('event', listener);
+      return () => {
+        emitter.off('event', listener);
+        // Nobody listens any more: stop receiving (and parsing) every event of the platform.
+        if (emitter.listenerCount('event') === 0 && sub) {
+          sub.disconnect();
+          sub = undefined;
+          subscription = Promise.resolve();
+        }
+      };
     },
     subscribed: () => subscription,
     async ping() {

@@ -4,9 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import express from 'express';
+import type express from 'express';
 import type { Context } from 'openapi-backend';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { GatewayError, PROBLEM_CONTENT_TYPE, toProblem, validationError } from '../lib/errors.js';
 import type { ValidationIssue } from '../lib/errors.js';
 import { createHandlers } from '../handlers/index.js';
@@ -139,7 +138,10 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   const adminKeys = config.adminApiKey ? [digest(config.adminApiKey)] : [];
   const limiter =
     config.rateLimitPerMinute > 0
-      ? new RateLimiterMemory({ points: config.rateLimitPerMinute, duration: 60 })
+      ? new (await import('rate-limiter-flexible')).RateLimiterMemory({
+          points: config.rateLimitPerMinute,
+          duration: 60,
+        })
       : undefined;
 
   /** 401/403 before anything else is done for the request (RFC 9110 §15.5.2, §15.5.4). */
@@ -174,8 +176,10 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     try {
       await limiter.consume(client);
     } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
-      const retry = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+      // rate-limiter-flexible rejects with its result (msBeforeNext) when the budget is spent.
+      const msBeforeNext = (err as { msBeforeNext?: unknown }).msBeforeNext;
+      if (typeof msBeforeNext !== 'number') throw err;
+      const retry = Math.max(1, Math.ceil(msBeforeNext / 1000));
       throw new GatewayError(
         'GW_ERR_RATE_LIMITED',
         `Rate limit of ${config.rateLimitPerMinute} requests a minute reached; retry in ${retry} s`,
@@ -213,29 +217,37 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     );
   }
 
-  // The docs portal's static files: Swagger UI and ReDoc bundles from their installed packages.
-  const docs = express();
-  docs.disable('x-powered-by');
-  const staticOpts = { immutable: true, maxAge: '1d', fallthrough: false } as const;
-  docs.use(
-    '/docs/assets',
-    express.static(dirname(require.resolve('swagger-ui-dist/package.json')), staticOpts),
-  );
-  docs.use(
-    '/redoc/assets',
-    express.static(dirname(require.resolve('redoc/bundles/redoc.standalone.js')), staticOpts),
-  );
-  docs.use(
-    (err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      const status = (err as { status?: number }).status;
-      const e =
-        status === 404 ? new GatewayError('GW_ERR_NOT_FOUND', 'No such documentation asset') : err;
-      writeProblem(res, e, {
-        requestId: String(res.getHeader('x-request-id') ?? randomUUID()),
-        path: req.path,
-      });
-    },
-  );
+  // The docs portal's static files (Swagger UI and ReDoc bundles from their installed packages),
+  // served by express, which is loaded on the first such request: the API never needs it.
+  let docs: Promise<(req: IncomingMessage, res: ServerResponse) => void> | undefined;
+  const docsApp = async (): Promise<(req: IncomingMessage, res: ServerResponse) => void> => {
+    const { default: express } = await import('express');
+    const app = express();
+    app.disable('x-powered-by');
+    const staticOpts = { immutable: true, maxAge: '1d', fallthrough: false } as const;
+    app.use(
+      '/docs/assets',
+      express.static(dirname(require.resolve('swagger-ui-dist/package.json')), staticOpts),
+    );
+    app.use(
+      '/redoc/assets',
+      express.static(dirname(require.resolve('redoc/bundles/redoc.standalone.js')), staticOpts),
+    );
+    app.use(
+      (err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        const status = (err as { status?: number }).status;
+        const e =
+          status === 404
+            ? new GatewayError('GW_ERR_NOT_FOUND', 'No such documentation asset')
+            : err;
+        writeProblem(res, e, {
+          requestId: String(res.getHeader('x-request-id') ?? randomUUID()),
+          path: req.path,
+        });
+      },
+    );
+    return app;
+  };
 
   const allowAnyOrigin = config.corsOrigins.includes('*');
   function cors(req: IncomingMessage, res: ServerResponse): boolean {
@@ -273,7 +285,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     try {
       if (cors(req, res)) return;
       if (path.startsWith('/docs/assets/') || path.startsWith('/redoc/assets/')) {
-        docs(req, res);
+        (await (docs ??= docsApp()))(req, res);
         return;
       }
       const method = req.method ?? 'GET';

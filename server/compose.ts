@@ -1,7 +1,6 @@
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
-import { startPlatform } from '../platform/embedded.js';
 import type { Platform } from '../platform/embedded.js';
 import type { Deps } from '../handlers/types.js';
 import { buildApp } from './app.js';
@@ -34,6 +33,8 @@ export async function composeGateway(
     : createInProcessEventBus();
   let platform: Platform | undefined;
   if (config.embedded) {
+    // Loaded only in embedded mode: a gateway in front of real services never needs it.
+    const { startPlatform } = await import('../platform/embedded.js');
     platform = await startPlatform(config, events, logger);
     const known = env.EXECUTOR_URLS ? `${env.EXECUTOR_URLS},` : '';
     config = reload({

@@ -8,8 +8,7 @@ import { createStorageService } from '../clients/storage-service.js';
 import { createExecutors } from '../clients/executors.js';
 import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
 import type { EventBus } from '../clients/event-bus.js';
-import { createJobQueue } from '../clients/job-queue.js';
-import { createMemoryStore, createPostgresStore } from '../clients/gateway-store.js';
+import { createMemoryStore } from '../clients/gateway-store.js';
 import type { Deps } from '../handlers/types.js';
 import { HealthMonitor } from './health.js';
 import { loadSpec } from './spec.js';
@@ -44,19 +43,18 @@ export async function createDeps(
     known: config.executors,
     urlTemplate: config.executorUrlTemplate,
   });
+  // Bull and postgres are loaded only when configured (they cost ~60 ms of start-up together).
   const store = config.databaseUrl
-    ? await createPostgresStore(
-        config.databaseUrl,
-        config.databaseSchema,
-        config.idempotencyTtlHours,
-      )
+    ? await (
+        await import('../clients/gateway-store-postgres.js')
+      ).createPostgresStore(config.databaseUrl, config.databaseSchema, config.idempotencyTtlHours)
     : createMemoryStore(config.idempotencyTtlHours);
   const events =
     given.events ??
     (config.redisUrl ? createRedisEventBus(config.redisUrl, logger) : createInProcessEventBus());
   const jobQueue =
     config.celeryEnabled && config.celeryBrokerUrl
-      ? createJobQueue(
+      ? (await import('../clients/job-queue.js')).createJobQueue(
           {
             redisUrl: config.celeryBrokerUrl,
             name: config.bullQueue,

@@ -103,9 +103,9 @@ export function attachWebSocket(
   const error = (c: Connection, code: ErrorCode, text: string, evalId?: string): void =>
     c.send(message({ type: 'error', code, message: text, ...(evalId ? { eval_id: evalId } : {}) }));
 
-  const unsubscribeFromBus = deps.events.subscribe((channel, payload) => {
+  const relay = (channel: Channel, payload: unknown): void => {
     const p = payload as { eval_id?: string; status?: string };
-    if (!p.eval_id) return;
+    if (!p.eval_id || (following.size === 0 && !byId.has(p.eval_id))) return;
     let text: Buffer;
     try {
       // Encoded once for every client that gets it.
@@ -125,7 +125,20 @@ export function attachWebSocket(
     }
     for (const c of following) c.deliver(p.eval_id, text);
     for (const c of byId.get(p.eval_id) ?? []) if (!c.all) c.deliver(p.eval_id, text);
-  });
+  };
+  // The bus is followed only while someone is connected, so a gateway without WebSocket clients
+  // does not receive every event of the platform.
+  let unsubscribeFromBus: (() => void) | undefined;
+  const follow = async (): Promise<void> => {
+    if (unsubscribeFromBus) return;
+    unsubscribeFromBus = deps.events.subscribe(relay);
+    await deps.events.subscribed();
+  };
+  const unfollow = (): void => {
+    if (all.size > 0 || !unsubscribeFromBus) return;
+    unsubscribeFromBus();
+    unsubscribeFromBus = undefined;
+  };
 
   async function snapshot(c: Connection, id: string): Promise<void> {
     try {
@@ -224,12 +237,19 @@ export function attachWebSocket(
   function onConnection(ws: WebSocket, url: URL): void {
     const c = new Connection(ws, opts.maxBufferedBytes);
     all.add(c);
+    // Messages wait until the bus subscription is in place, so that no event falls between a
+    // snapshot and the stream after it; they keep their order.
+    const ready = follow();
     ws.on('pong', () => (c.alive = true));
-    ws.on('message', (data: Buffer, isBinary: boolean) => onMessage(c, data, isBinary));
+    ws.on(
+      'message',
+      (data: Buffer, isBinary: boolean) => void ready.then(() => onMessage(c, data, isBinary)),
+    );
     ws.on('error', (err) => logger.debug({ err }, 'websocket error'));
     ws.on('close', () => {
       all.delete(c);
       unsubscribe(c, undefined, true);
+      unfollow();
     });
     const ids = url.searchParams.get('eval_id')?.split(',').filter(Boolean) ?? [];
     const everything = url.searchParams.get('all') === 'true';
@@ -239,13 +259,15 @@ export function attachWebSocket(
         ...(ids.length ? { eval_ids: ids } : {}),
         all: everything,
       };
-      if (validateSubscribe(request)) subscribe(c, ids, everything);
-      else
-        error(
-          c,
-          'GW_ERR_WS_BAD_MESSAGE',
-          `eval_id in the URL: ${describeErrors(validateSubscribe.errors)}`,
-        );
+      void ready.then(() => {
+        if (validateSubscribe(request)) subscribe(c, ids, everything);
+        else
+          error(
+            c,
+            'GW_ERR_WS_BAD_MESSAGE',
+            `eval_id in the URL: ${describeErrors(validateSubscribe.errors)}`,
+          );
+      });
     }
   }
 
@@ -282,7 +304,7 @@ export function attachWebSocket(
     },
     close() {
       clearInterval(timer);
-      unsubscribeFromBus();
+      unsubscribeFromBus?.();
       server.off('upgrade', onUpgrade);
       for (const c of all) c.ws.close(CLOSE_GOING_AWAY, 'gateway shutting down');
       return new Promise((resolve) => {

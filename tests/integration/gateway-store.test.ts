@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import postgres from 'postgres';
-import { createMemoryStore, createPostgresStore } from '../../clients/gateway-store.js';
+import { createMemoryStore } from '../../clients/gateway-store.js';
+import { createPostgresStore } from '../../clients/gateway-store-postgres.js';
 import type { GatewayStore, SubmissionRecord } from '../../clients/gateway-store.js';
 import { DATABASE_URL, dropSchema, uniqueName } from '../helpers/services.js';
 

@@ -1,0 +1,126 @@
+import { GatewayError } from '../lib/errors.js';
+import { openPostgres } from '../lib/postgres.js';
+import type { Migration } from '../lib/postgres.js';
+import type { GatewayStore, SubmissionRecord } from './gateway-store.js';
+
+/** Each migration runs once, in order, in its own transaction. Never edit one that shipped. */
+const MIGRATIONS: Migration[] = [
+  (s) => `
+    CREATE TABLE ${s}.submissions (
+      eval_id      text PRIMARY KEY,
+      backend      text NOT NULL CHECK (backend IN ('legacy', 'bull')),
+      task_id      text NOT NULL,
+      status       text NOT NULL,
+      language     text NOT NULL,
+      timeout      integer NOT NULL,
+      priority     boolean NOT NULL,
+      client       text,
+      fallback     boolean NOT NULL DEFAULT false,
+      batch        boolean NOT NULL DEFAULT false,
+      submitted_at timestamptz NOT NULL,
+      updated_at   timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE ${s}.idempotency_keys (
+      key          text PRIMARY KEY,
+      request_hash text NOT NULL,
+      status       integer,
+      body         jsonb,
+      created_at   timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE INDEX idempotency_keys_created_at ON ${s}.idempotency_keys (created_at);`,
+];
+
+// A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.
+const MIGRATION_LOCK = 0x63727563;
+
+function unavailable(err: unknown): GatewayError {
+  return new GatewayError(
+    'GW_ERR_DOWNSTREAM_UNAVAILABLE',
+    `Gateway store unavailable: ${(err as Error).message}`,
+    {
+      cause: err,
+    },
+  );
+}
+
+/**
+ * PostgreSQL through `postgres`. `schema` is a validated identifier (lib/config.ts); it is the
+ * only text ever placed into SQL unescaped. Migrations run before this resolves.
+ */
+export async function createPostgresStore(
+  url: string,
+  schema: string,
+  ttlHours: number,
+): Promise<GatewayStore> {
+  const sql = await openPostgres(url, schema, MIGRATION_LOCK, MIGRATIONS);
+  const table = sql(`${schema}.submissions`);
+  const keysTable = sql(`${schema}.idempotency_keys`);
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw unavailable(err);
+    }
+  };
+  const ttl = `${ttlHours} hours`;
+
+  return {
+    kind: 'postgres',
+    record: (rec) =>
+      guard(async () => {
+        await sql`
+          INSERT INTO ${table} ${sql(rec as unknown as Record<string, unknown>)}
+          ON CONFLICT (eval_id) DO UPDATE SET backend = EXCLUDED.backend, task_id = EXCLUDED.task_id,
+            status = EXCLUDED.status, updated_at = now()`;
+      }),
+    find: (id) =>
+      guard(async () => {
+        const [row] = await sql<SubmissionRecord[]>`
+          SELECT eval_id, backend, task_id, status, language, timeout, priority, client, fallback, batch, submitted_at
+          FROM ${table} WHERE eval_id = ${id}`;
+        return row ?? null;
+      }),
+    setStatus: (id, status) =>
+      guard(async () => {
+        await sql`UPDATE ${table} SET status = ${status}, updated_at = now() WHERE eval_id = ${id}`;
+      }),
+    claim: (key, hash) =>
+      guard(async () => {
+        // Expired keys are replaced in the same statement, so a stale key never blocks a claim.
+        const [won] = await sql<{ key: string }[]>`
+          INSERT INTO ${keysTable} (key, request_hash) VALUES (${key}, ${hash})
+          ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL, created_at = now()
+            WHERE ${keysTable}.created_at < now() - ${ttl}::interval
+          RETURNING key`;
+        if (won) return { state: 'claimed' } as const;
+        const [row] = await sql<{ request_hash: string; status: number | null; body: unknown }[]>`
+          SELECT request_hash, status, body FROM ${keysTable} WHERE key = ${key}`;
+        if (!row) return { state: 'claimed' } as const; // released between the two statements
+        return row.status === null
+          ? ({ state: 'pending', requestHash: row.request_hash } as const)
+          : ({
+              state: 'done',
+              requestHash: row.request_hash,
+              answer: { status: row.status, body: row.body },
+            } as const);
+      }),
+    complete: (key, answer) =>
+      guard(async () => {
+        await sql`UPDATE ${keysTable} SET status = ${answer.status}, body = ${sql.json(answer.body as never)} WHERE key = ${key}`;
+      }),
+    release: (key) =>
+      guard(async () => {
+        await sql`DELETE FROM ${keysTable} WHERE key = ${key} AND status IS NULL`;
+      }),
+    prune: () =>
+      guard(async () => {
+        const r = await sql`DELETE FROM ${keysTable} WHERE created_at < now() - ${ttl}::interval`;
+        return r.count;
+      }),
+    ping: () =>
+      guard(async () => {
+        await sql`SELECT 1`;
+      }),
+    close: () => sql.end({ timeout: 2 }),
+  };
+}

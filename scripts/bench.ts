@@ -1,0 +1,384 @@
+/**
+ * The benchmark the gateway is held to: the same requests against the floor (a raw node:http
+ * server answering the same routes with the same bodies, no validation) and against the gateway
+ * (its queue and storage services played by the floor, Redis real), each server pinned to core 0
+ * and the load generator (autocannon, in this process) on core 1. Rounds alternate floor and
+ * gateway; medians are reported with their min–max, and a warning where the spread says the
+ * machine was noisy. Also: cold start to the first 200, and the WebSocket fan-out.
+ *
+ *   npm run bench [-- --seconds 5 --rounds 3 --ws 1000 --ws-big 10000 --record]
+ *
+ * Writes bench-results/latest.json; with --record also BENCHMARKS.md. Asserts nothing.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { projectRoot } from '../lib/paths.js';
+import { benchWs } from './bench-ws.js';
+import type { WsFigures } from './bench-ws.js';
+import type { BenchReport, CaseReport, SideReport } from './bench-record.js';
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const SECONDS = arg('seconds', 5);
+const ROUNDS = arg('rounds', 3);
+const WS_CLIENTS = arg('ws', 1000);
+const WS_BIG = arg('ws-big', 0);
+const RECORD = process.argv.includes('--record');
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const CONNECTIONS = 50;
+const NOISY = 0.15;
+const TASKSET = existsSync('/usr/bin/taskset');
+
+interface Server {
+  name: string;
+  port: number;
+  proc: ChildProcess;
+}
+
+function pinned(core: number, cmd: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const full = TASKSET ? ['taskset', '-c', String(core), ...cmd] : cmd;
+  return spawn(full[0]!, full.slice(1), {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function up(port: number, path = '/health', ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}${path}`)).ok) return;
+    } catch {
+      /* starting */
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`port ${port} did not come up`);
+}
+
+const cpuSeconds = (pid: number): number => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+const rssMb = (pid: number): number =>
+  Math.round(
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
+  );
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+interface Case {
+  name: string;
+  target: 'legacy' | 'bull';
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  status: number;
+  target_ratio?: number;
+}
+
+const briefExample = JSON.stringify({
+  code: 'import time\nprint("Starting...")\ntime.sleep(2)\nprint("Done!")',
+  language: 'python',
+  timeout: 30,
+  priority: false,
+});
+const CASES: Case[] = [
+  {
+    name: 'GET /health',
+    target: 'legacy',
+    method: 'GET',
+    path: '/health',
+    status: 200,
+    target_ratio: 0.3,
+  },
+  {
+    name: 'POST /api/eval → 422',
+    target: 'legacy',
+    method: 'POST',
+    path: '/api/eval',
+    body: JSON.stringify({ code: '   ', timeout: 0 }),
+    status: 422,
+    target_ratio: 0.2,
+  },
+  {
+    name: 'GET /api/eval-status/{id}',
+    target: 'legacy',
+    method: 'GET',
+    path: '/api/eval-status/eval_20240701_120000_abc123def456',
+    status: 200,
+    target_ratio: 0.1,
+  },
+  {
+    name: 'POST /api/eval (legacy)',
+    target: 'legacy',
+    method: 'POST',
+    path: '/api/eval',
+    body: briefExample,
+    status: 202,
+    target_ratio: 0.07,
+  },
+  {
+    name: 'POST /api/eval (bull)',
+    target: 'bull',
+    method: 'POST',
+    path: '/api/eval',
+    body: briefExample,
+    status: 202,
+    target_ratio: 0.06,
+  },
+  {
+    name: 'POST /api/eval-batch ×100',
+    target: 'legacy',
+    method: 'POST',
+    path: '/api/eval-batch',
+    body: JSON.stringify({
+      evaluations: Array.from({ length: 100 }, (_, i) => ({ code: `print(${i})` })),
+    }),
+    status: 202,
+  },
+  {
+    name: 'POST /api/eval 2 MiB+1 → 413',
+    target: 'legacy',
+    method: 'POST',
+    path: '/api/eval',
+    body: 'x'.repeat(2 * 1024 * 1024 + 1),
+    status: 413,
+  },
+];
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpu_us: number;
+  wrong: number;
+}
+
+async function load(server: Server, c: Case, seconds: number): Promise<Run> {
+  const cpu0 = cpuSeconds(server.proc.pid!);
+  const r = await autocannon({
+    url: `http://127.0.0.1:${server.port}${c.path}`,
+    method: c.method,
+    body: c.body,
+    headers: c.body ? { 'content-type': 'application/json' } : {},
+    connections: c.body && c.body.length > 1e6 ? 4 : CONNECTIONS,
+    duration: seconds,
+  });
+  const cpu = cpuSeconds(server.proc.pid!) - cpu0;
+  const ok = (r.statusCodeStats as Record<string, { count: number }>)[String(c.status)]?.count ?? 0;
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    cpu_us: r.requests.total ? Math.round((cpu / r.requests.total) * 1e6) : NaN,
+    wrong: r.requests.total - ok,
+  };
+}
+
+function summarize(runs: Run[], rss: number): SideReport {
+  const rps = runs.map((r) => r.rps);
+  const med = median(rps);
+  return {
+    rps_median: Math.round(med),
+    rps_min: Math.round(Math.min(...rps)),
+    rps_max: Math.round(Math.max(...rps)),
+    p50_ms: median(runs.map((r) => r.p50)),
+    p99_ms: median(runs.map((r) => r.p99)),
+    cpu_us_per_request: Math.round(median(runs.map((r) => r.cpu_us))),
+    rss_mb: rss,
+    unexpected_status: runs.reduce((n, r) => n + r.wrong, 0),
+    noisy: (Math.max(...rps) - Math.min(...rps)) / med > NOISY,
+  };
+}
+
+async function coldStart(cmd: string[], env: NodeJS.ProcessEnv, path: string): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const port = 20000 + Math.floor(Math.random() * 5000);
+    const t0 = performance.now();
+    const p = pinned(0, cmd, {
+      ...env,
+      PORT: String(port),
+    });
+    await up(port, path, 10_000);
+    times.push(Math.round(performance.now() - t0));
+    p.kill('SIGKILL');
+    await new Promise((r) => p.once('exit', r));
+  }
+  return times;
+}
+
+// The load generator runs on core 1, beside the services the gateway calls.
+if (TASKSET) spawnSync('taskset', ['-p', '-c', '1', String(process.pid)]);
+if (!existsSync(join(projectRoot, 'dist/server/main.js')))
+  throw new Error('run npm run build first (npm run bench does)');
+
+const floorScript = join(projectRoot, 'scripts/floor-server.mjs');
+const gatewayMain = join(projectRoot, 'dist/server/main.js');
+const prefix = `bench_${randomBytes(4).toString('hex')}`;
+const downstreamPort = 18600;
+const downstream = pinned(1, ['node', floorScript, String(downstreamPort)]);
+const floor: Server = {
+  name: 'floor',
+  port: 18601,
+  proc: pinned(0, ['node', floorScript, '18601']),
+};
+const gatewayEnv = (port: number, bull: boolean): NodeJS.ProcessEnv => ({
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'error',
+  QUEUE_SERVICE_URL: `http://127.0.0.1:${downstreamPort}`,
+  STORAGE_SERVICE_URL: `http://127.0.0.1:${downstreamPort}`,
+  REDIS_URL,
+  CELERY_ENABLED: bull ? 'true' : 'false',
+  CELERY_PERCENTAGE: '1',
+  BULL_PREFIX: prefix,
+  INTERNAL_API_KEY: 'bench',
+  HEALTH_INTERVAL_MS: '600000',
+  HEALTH_GRACE_MS: '0',
+});
+const gateways: Record<Case['target'], Server> = {
+  legacy: {
+    name: 'gateway',
+    port: 18602,
+    proc: pinned(0, ['node', gatewayMain], gatewayEnv(18602, false)),
+  },
+  bull: {
+    name: 'gateway (bull)',
+    port: 18603,
+    proc: pinned(0, ['node', gatewayMain], gatewayEnv(18603, true)),
+  },
+};
+
+const results: CaseReport[] = [];
+const ws: WsFigures[] = [];
+let cold: BenchReport['cold_start'] | undefined;
+try {
+  await Promise.all([
+    up(downstreamPort),
+    up(floor.port),
+    up(gateways.legacy.port),
+    up(gateways.bull.port),
+  ]);
+  const idle = {
+    floor_mb: rssMb(floor.proc.pid!),
+    gateway_mb: rssMb(gateways.legacy.proc.pid!),
+    gateway_bull_mb: rssMb(gateways.bull.proc.pid!),
+  };
+  console.log(
+    `machine: ${cpus().length}× ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${TASKSET ? '' : ' (no taskset: processes not pinned)'}`,
+  );
+  console.log(
+    `${ROUNDS} rounds × ${SECONDS} s per side and case, ${CONNECTIONS} connections, servers on core 0, load on core 1\n`,
+  );
+  for (const c of CASES) {
+    const gw = gateways[c.target];
+    await load(floor, c, 1); // warm-up
+    await load(gw, c, 1);
+    const f: Run[] = [];
+    const g: Run[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      f.push(await load(floor, c, SECONDS));
+      g.push(await load(gw, c, SECONDS));
+    }
+    const fs = summarize(f, rssMb(floor.proc.pid!));
+    const gs = summarize(g, rssMb(gw.proc.pid!));
+    const ratio = Math.round((gs.rps_median / fs.rps_median) * 1000) / 1000;
+    results.push({
+      case: c.name,
+      expected_status: c.status,
+      floor: fs,
+      gateway: gs,
+      ratio,
+      target_ratio: c.target_ratio ?? null,
+    });
+    const flag = fs.noisy || gs.noisy ? '  ⚠ noisy (spread > 15%)' : '';
+    const target = c.target_ratio
+      ? ratio >= c.target_ratio
+        ? ` ≥ ${c.target_ratio} ✓`
+        : ` < ${c.target_ratio} ✗`
+      : '';
+    console.log(
+      `${c.name.padEnd(30)} floor ${String(fs.rps_median).padStart(6)} (${fs.rps_min}–${fs.rps_max}) ${String(fs.cpu_us_per_request).padStart(4)} µs | ` +
+        `gateway ${String(gs.rps_median).padStart(6)} (${gs.rps_min}–${gs.rps_max}) ${String(gs.cpu_us_per_request).padStart(4)} µs ` +
+        `p50 ${gs.p50_ms} p99 ${gs.p99_ms} ms | ratio ${ratio}${target}${flag}` +
+        (gs.unexpected_status ? `  ⚠ ${gs.unexpected_status} unexpected statuses` : ''),
+    );
+  }
+  const env = gatewayEnv(0, false);
+  delete env.PORT;
+  const coldFloor = await coldStart(['node', floorScript], {}, '/health');
+  const coldGateway = await coldStart(['node', gatewayMain], env, '/health');
+  cold = {
+    floor_ms: coldFloor,
+    gateway_ms: coldGateway,
+    floor_median_ms: median(coldFloor),
+    gateway_median_ms: median(coldGateway),
+    rss_idle: idle,
+  };
+  console.log(
+    `\ncold start to first 200 on /health (median of 5): floor ${median(coldFloor)} ms, gateway ${median(coldGateway)} ms (target ≤ 300)`,
+  );
+  console.log(
+    `RSS idle: floor ${idle.floor_mb} MB, gateway ${idle.gateway_mb} MB, with Bull ${idle.gateway_bull_mb} MB (target ≤ 100)`,
+  );
+} finally {
+  for (const p of [floor.proc, gateways.legacy.proc, gateways.bull.proc, downstream])
+    p.kill('SIGTERM');
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+for (const n of [WS_CLIENTS, WS_BIG].filter((x) => x > 0)) {
+  const f = await benchWs(n, 50);
+  ws.push(f);
+  console.log(
+    `\nWebSocket: ${f.connected}/${f.clients} clients, ${f.events} events (20/s): publish→client p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms; ` +
+      `gateway RSS ${f.rss_idle_mb} → ${f.rss_connected_mb} MB connected → ${f.rss_after_mb} MB; gateway CPU ${Math.round(f.gateway_cpu_during_events * 100)}% during events`,
+  );
+}
+
+if (!cold) throw new Error('no cold-start figures');
+const report: BenchReport = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    pinned: TASKSET,
+  },
+  settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS },
+  cases: results,
+  cold_start: cold,
+  websocket: ws,
+};
+mkdirSync(join(projectRoot, 'bench-results'), { recursive: true });
+writeFileSync(
+  join(projectRoot, 'bench-results/latest.json'),
+  JSON.stringify(report, null, 2) + '\n',
+);
+console.log('\nwritten: bench-results/latest.json');
+if (RECORD) {
+  const { recordBenchmarks } = await import('./bench-record.js');
+  recordBenchmarks(report);
+  console.log('written: BENCHMARKS.md');
+}
