@@ -165,3 +165,8 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
     },
   };
 }
+
+/** Redis pub/sub when `redisUrl` is set, else the in-process bus. */
+export function createEventBus(redisUrl: string | undefined, logger: Logger): EventBus {
+  return redisUrl ? createRedisEventBus(redisUrl, logger) : createInProcessEventBus();
+}

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 
 /**
  * Resolves once the client's first connection attempt has ended (ready or failed), or after
@@ -24,3 +24,18 @@ export function firstConnect(client: Redis, ms: number): Promise<void> {
 
 /** How long a call made during the very first connect may wait for it. */
 export const FIRST_CONNECT_WAIT_MS = 1000;
+
+/** Deletes every key under `prefix:` (a test's or a benchmark's own job queue). */
+export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const r = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}

@@ -1,4 +1,8 @@
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { projectRoot } from '../lib/paths.js';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context } from 'openapi-backend';
@@ -135,4 +139,9 @@ export async function serveContract<Ops>(opts: {
         server.closeAllConnections();
       }),
   };
+}
+
+/** One of spec/downstream/*.yaml, parsed. */
+export function downstreamDocument(name: 'queue' | 'storage' | 'executor'): unknown {
+  return parse(readFileSync(join(projectRoot, 'spec', 'downstream', `${name}.yaml`), 'utf8'));
 }

@@ -1,15 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { operations } from '../generated/types/executor.js';
 import type { Logger } from '../lib/logger.js';
-import { projectRoot } from '../lib/paths.js';
-import { ServiceError, serveContract } from './contract-server.js';
+import { ServiceError, downstreamDocument, serveContract } from './contract-server.js';
 import type { ContractServer } from './contract-server.js';
 import type { LocalExecutor } from './local-executor.js';
-
-export const executorDocument = (): unknown =>
-  parse(readFileSync(join(projectRoot, 'spec/downstream/executor.yaml'), 'utf8'));
 
 /** The reference executor service of spec/downstream/executor.yaml over a LocalExecutor. */
 export function startExecutorService(opts: {
@@ -31,7 +24,7 @@ export function startExecutorService(opts: {
   };
   return serveContract<operations>({
     name: 'executor',
-    document: executorDocument(),
+    document: downstreamDocument('executor'),
     apiKey: opts.apiKey,
     logger: opts.logger,
     handlers: {

@@ -1,10 +1,6 @@
 import type { components, operations } from '../generated/types/queue.js';
 import type { Logger } from '../lib/logger.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { projectRoot } from '../lib/paths.js';
-import { ServiceError, serveContract } from './contract-server.js';
+import { ServiceError, downstreamDocument, serveContract } from './contract-server.js';
 import type { ContractServer } from './contract-server.js';
 
 type TaskRequest = components['schemas']['TaskRequest'];
@@ -155,9 +151,6 @@ export class TaskQueue {
   }
 }
 
-export const queueDocument = (): unknown =>
-  parse(readFileSync(join(projectRoot, 'spec/downstream/queue.yaml'), 'utf8'));
-
 /** The reference queue service of spec/downstream/queue.yaml over a TaskQueue. */
 export function startQueueService(opts: {
   apiKey: string;
@@ -171,7 +164,7 @@ export function startQueueService(opts: {
   };
   return serveContract<operations>({
     name: 'queue',
-    document: queueDocument(),
+    document: downstreamDocument('queue'),
     apiKey: opts.apiKey,
     logger: opts.logger,
     handlers: {

@@ -1,12 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { components, operations } from '../generated/types/storage.js';
 import type { EventBus } from '../clients/event-bus.js';
 import { canMove, isTerminal } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
-import { projectRoot } from '../lib/paths.js';
-import { ServiceError, serveContract } from './contract-server.js';
+import { ServiceError, downstreamDocument, serveContract } from './contract-server.js';
 import type { ContractServer } from './contract-server.js';
 import type { Doc, Evaluation, StorageData } from './storage-data.js';
 
@@ -194,9 +190,6 @@ export class Storage {
   }
 }
 
-export const storageDocument = (): unknown =>
-  parse(readFileSync(join(projectRoot, 'spec/downstream/storage.yaml'), 'utf8'));
-
 /** The reference storage service of spec/downstream/storage.yaml. */
 export function startStorageService(opts: {
   storage: Storage;
@@ -206,7 +199,7 @@ export function startStorageService(opts: {
   const st = opts.storage;
   return serveContract<operations>({
     name: 'storage',
-    document: storageDocument(),
+    document: downstreamDocument('storage'),
     apiKey: opts.apiKey,
     logger: opts.logger,
     handlers: {

@@ -17,7 +17,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
+import { deleteRedisPrefix } from '../lib/redis.js';
 import { projectRoot } from '../lib/paths.js';
 import { benchWs } from './bench-ws.js';
 import type { WsFigures } from './bench-ws.js';
@@ -337,14 +337,7 @@ try {
 } finally {
   for (const p of [floor.proc, gateways.legacy.proc, gateways.bull.proc, downstream])
     p.kill('SIGTERM');
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
+  await deleteRedisPrefix(REDIS_URL, prefix);
 }
 
 for (const n of [WS_CLIENTS, WS_BIG].filter((x) => x > 0)) {

@@ -1,6 +1,6 @@
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
-import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
+import { createEventBus } from '../clients/event-bus.js';
 import type { Platform } from '../platform/embedded.js';
 import type { Deps } from '../handlers/types.js';
 import { buildApp } from './app.js';
@@ -28,9 +28,7 @@ export async function composeGateway(
   env: Record<string, string | undefined>,
   logger: Logger,
 ): Promise<Gateway> {
-  const events = config.redisUrl
-    ? createRedisEventBus(config.redisUrl, logger)
-    : createInProcessEventBus();
+  const events = createEventBus(config.redisUrl, logger);
   let platform: Platform | undefined;
   if (config.embedded) {
     // Loaded only in embedded mode: a gateway in front of real services never needs it.

@@ -6,7 +6,7 @@ import { TrafficSplit } from '../lib/traffic-split.js';
 import { createQueueService } from '../clients/queue-service.js';
 import { createStorageService } from '../clients/storage-service.js';
 import { createExecutors } from '../clients/executors.js';
-import { createInProcessEventBus, createRedisEventBus } from '../clients/event-bus.js';
+import { createEventBus } from '../clients/event-bus.js';
 import type { EventBus } from '../clients/event-bus.js';
 import { createMemoryStore } from '../clients/gateway-store.js';
 import type { Deps } from '../handlers/types.js';
@@ -49,9 +49,7 @@ export async function createDeps(
         await import('../clients/gateway-store-postgres.js')
       ).createPostgresStore(config.databaseUrl, config.databaseSchema, config.idempotencyTtlHours)
     : createMemoryStore(config.idempotencyTtlHours);
-  const events =
-    given.events ??
-    (config.redisUrl ? createRedisEventBus(config.redisUrl, logger) : createInProcessEventBus());
+  const events = given.events ?? createEventBus(config.redisUrl, logger);
   const jobQueue =
     config.celeryEnabled && config.celeryBrokerUrl
       ? (await import('../clients/job-queue.js')).createJobQueue(

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { deleteRedisPrefix } from '../../lib/redis.js';
 import postgres from 'postgres';
 
 /** The real servers the integration tests use (scripts/services.sh starts them). */
@@ -13,19 +13,8 @@ export function uniqueName(kind: string): string {
 }
 
 /** Deletes every Redis key under `prefix:`. */
-export async function dropRedisPrefix(prefix: string): Promise<void> {
-  const r = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
-}
+export const dropRedisPrefix = (prefix: string): Promise<void> =>
+  deleteRedisPrefix(REDIS_URL, prefix);
 
 export async function dropSchema(schema: string): Promise<void> {
   const sql = postgres(DATABASE_URL, { onnotice: () => undefined });

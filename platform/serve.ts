@@ -1,0 +1,39 @@
+import { createLogger } from '../lib/logger.js';
+import type { Config } from '../lib/config.js';
+import { createEventBus } from '../clients/event-bus.js';
+import { configOrExit, onShutdown } from '../server/boot.js';
+import { startPlatform } from './embedded.js';
+import type { PlatformParts } from './embedded.js';
+
+/**
+ * Runs parts of the reference platform as a process of its own (`npm run platform`,
+ * `npm run worker`), listening on HOST, until SIGTERM or SIGINT.
+ */
+export async function servePlatform(
+  env: Record<string, string | undefined>,
+  parts: PlatformParts,
+  what: string,
+  check?: (c: Readonly<Config>) => string | undefined,
+): Promise<void> {
+  const config = configOrExit(env, check);
+  const logger = createLogger(config.logLevel);
+  if (parts.worker && !config.redisUrl) {
+    logger.warn(
+      'REDIS_URL is not set: this worker will not hear cancellations made through other processes',
+    );
+  }
+  const events = createEventBus(config.redisUrl, logger);
+  const platform = await startPlatform(config, events, logger, parts, config.host);
+  logger.info(
+    {
+      queue: platform.queueUrl,
+      storage: platform.storageUrl,
+      executor: platform.executorUrl,
+      executor_id: platform.executorId,
+      events: events.kind,
+      job_queue: config.celeryEnabled,
+    },
+    `${what} started`,
+  );
+  onShutdown(() => platform.close().then(() => events.close()));
+}
