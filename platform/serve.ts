@@ -16,7 +16,7 @@ export async function servePlatform(
   check?: (c: Readonly<Config>) => string | undefined,
 ): Promise<void> {
   const config = configOrExit(env, check);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, parts.queue ? 'platform' : 'worker');
   if (parts.worker && !config.redisUrl) {
     logger.warn(
       'REDIS_URL is not set: this worker will not hear cancellations made through other processes',
