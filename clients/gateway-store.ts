@@ -50,16 +50,24 @@ export interface GatewayStore {
   close(): Promise<void>;
 }
 
-/** Keeps at most this many records in memory; older ones are forgotten first. */
-const MEMORY_RECORDS = 100_000;
+/**
+ * Records kept in memory by default; older ones are forgotten first. A record matters from the
+ * submit until storage has the evaluation (seconds) and for cancelling it while it waits.
+ */
+export const MEMORY_RECORDS = 20_000;
 
-export function createMemoryStore(ttlHours: number, now: () => number = Date.now): GatewayStore {
+export function createMemoryStore(
+  ttlHours: number,
+  now: () => number = Date.now,
+  maxRecords: number = MEMORY_RECORDS,
+): GatewayStore {
   const records = new Map<string, SubmissionRecord>();
   const keys = new Map<string, { hash: string; answer?: IdempotentAnswer; at: number }>();
   return {
     kind: 'memory',
     record(rec) {
-      if (records.size >= MEMORY_RECORDS) records.delete(records.keys().next().value as string);
+      if (records.size >= maxRecords && !records.has(rec.eval_id))
+        records.delete(records.keys().next().value as string);
       records.set(rec.eval_id, { ...rec });
       return Promise.resolve();
     },

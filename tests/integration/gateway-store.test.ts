@@ -146,3 +146,14 @@ describe('gateway store (memory)', () => {
     });
   });
 });
+
+describe('gateway store (memory) bounds', () => {
+  it('forgets the oldest records beyond its size, never the newest', async () => {
+    const store = createMemoryStore(24, Date.now, 3);
+    for (const id of ['r1', 'r2', 'r3', 'r4']) await store.record(record(id));
+    expect(await store.find('r1')).to.equal(null);
+    for (const id of ['r2', 'r3', 'r4']) expect((await store.find(id))?.eval_id).to.equal(id);
+    await store.record(record('r4', { status: 'cancelled' })); // an update takes no room
+    expect((await store.find('r2'))?.eval_id).to.equal('r2');
+  });
+});
