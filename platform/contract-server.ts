@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { projectRoot } from '../lib/paths.js';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context } from 'openapi-backend';
 import { isGatewayError } from '../lib/errors.js';
+import { digest, keyMatches } from '../lib/keys.js';
 import type { Logger } from '../lib/logger.js';
 import type { AnyReply, BodyOf, PathOf, QueryOf, ReplyOf } from '../lib/operation-types.js';
 import { describeErrors } from '../lib/validators.js';
@@ -45,7 +45,6 @@ export interface ContractServer {
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /**
  * Serves `document` (one of spec/downstream/*.yaml) with `handlers`: requests are validated by
@@ -96,8 +95,7 @@ export async function serveContract<Ops>(opts: {
       if (match.kind === 'none') throw new ServiceError(404, 'Not Found');
       if (match.kind === 'method') throw new ServiceError(405, 'Method Not Allowed');
       if (match.op.schemes.length > 0) {
-        const given = header(req, 'x-api-key');
-        if (!given || !timingSafeEqual(digest(given), key))
+        if (!keyMatches(header(req, 'x-api-key'), [key]))
           throw new ServiceError(401, 'Invalid API key');
       }
       const body = match.op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;

@@ -1,12 +1,13 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type express from 'express';
 import type { Context } from 'openapi-backend';
 import { GatewayError, PROBLEM_CONTENT_TYPE, toProblem, validationError } from '../lib/errors.js';
+import { digest, keyMatches } from '../lib/keys.js';
 import type { ValidationIssue } from '../lib/errors.js';
 import { createHandlers } from '../handlers/index.js';
 import type { AnyReply, Deps, Handlers, OperationId, Request } from '../handlers/types.js';
@@ -40,30 +41,19 @@ const require = createRequire(import.meta.url);
 /** A client's X-Request-Id is echoed only when it is a plain token. */
 const REQUEST_ID = /^[\w.:@-]{1,128}$/;
 
-/** sha256 so every comparison takes the same time whatever the key's length. */
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-function keyMatches(given: string | undefined, keys: Buffer[]): boolean {
-  if (!given) return false;
-  const d = digest(given);
-  let ok = false;
-  for (const k of keys) ok = timingSafeEqual(d, k) || ok;
-  return ok;
-}
+/** Where openapi-backend's validated object keeps each part of the request. */
+const PLACES: Record<string, ValidationIssue['in']> = {
+  requestBody: 'body',
+  path: 'path',
+  query: 'query',
+  header: 'header',
+};
 
 /** Turns ajv errors from openapi-backend into the spec's ValidationIssue list. */
 export function issuesFromAjv(errors: Context['validation']['errors']): ValidationIssue[] {
   return (errors ?? []).map((e) => {
     const [, where = '', ...rest] = e.instancePath.split('/');
-    const place: ValidationIssue['in'] =
-      where === 'requestBody'
-        ? 'body'
-        : where === 'path'
-          ? 'path'
-          : where === 'query'
-            ? 'query'
-            : where === 'header'
-              ? 'header'
-              : 'body';
+    const place = PLACES[where] ?? 'body';
     let pointer = rest.length ? `/${rest.join('/')}` : '';
     let message = e.message ?? 'is invalid';
     const params = e.params as Record<string, unknown>;
@@ -77,8 +67,6 @@ export function issuesFromAjv(errors: Context['validation']['errors']): Validati
       message = 'is not allowed';
     } else if (e.keyword === 'pattern' && params.pattern === '\\S') {
       message = 'must not be blank';
-    } else if (e.keyword === 'parse') {
-      message = `is not valid JSON: ${message}`;
     }
     return { in: place, pointer, message };
   });
