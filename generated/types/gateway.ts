@@ -12,9 +12,10 @@ export interface paths {
         put?: never;
         /**
          * Submit code for evaluation
-         * @description Validates the request, assigns an evaluation id, hands the evaluation to a queue backend
-         *     and publishes `evaluation:queued`. The answer says `queued` only when a backend holds the
-         *     evaluation.
+         * @description Validates the request, assigns an evaluation id, publishes `evaluation:submitted`, hands
+         *     the evaluation to the queue backend the traffic split chooses (the other one when that
+         *     refuses: `fallback: true`) and publishes `evaluation:queued`. The answer says `queued` only
+         *     when a backend holds the evaluation; when none does it is 503 and `evaluation:failed`.
          */
         post: operations["submitEvaluation"];
         delete?: never;
