@@ -22,6 +22,24 @@ export function success(e: StoredEvaluation): boolean | null {
   return null;
 }
 
+const REASONS = new Set<string>([
+  'exited',
+  'timeout',
+  'memory_limit',
+  'process_limit',
+  'output_limit',
+  'file_size_limit',
+  'cpu_time_limit',
+  'signal',
+  'cancelled',
+  'sandbox_error',
+]);
+type Reason = S['EvaluationStatus']['termination_reason'];
+
+/** A reason the contract names, or null (a storage service may know others, or none). */
+const reason = (r: string | null | undefined): Reason =>
+  r && REASONS.has(r) ? (r as Reason) : null;
+
 export function statusView(e: StoredEvaluation): S['EvaluationStatus'] {
   return {
     eval_id: e.id,
@@ -38,6 +56,7 @@ export function statusView(e: StoredEvaluation): S['EvaluationStatus'] {
     output_truncated: e.output_truncated ?? false,
     error_truncated: e.error_truncated ?? false,
     executor_id: e.executor_id ?? null,
+    termination_reason: reason(e.termination_reason),
   };
 }
 

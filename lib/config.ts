@@ -41,6 +41,15 @@ export interface Config {
   /** Limits sent with each job: memory and captured output. */
   evalMemoryMb: number;
   evalOutputBytes: number;
+  /** Sandbox limits of each run: processes, largest file, work directory size, open files. */
+  evalMaxProcesses: number;
+  evalFileSizeMb: number;
+  evalDiskMb: number;
+  evalOpenFiles: number;
+  /** `auto`: bubblewrap when it works here; `bwrap`: demand it; `none`: plain child processes. */
+  executorSandbox: 'auto' | 'bwrap' | 'none';
+  /** The legacy queue hands a task out at most this often; then it is failed for good. */
+  queueMaxAttempts: number;
   logLevel: string;
   enableCaching: boolean;
   /** Executors named in EXECUTOR_URLS, by id. */
@@ -173,6 +182,14 @@ class Reader {
     }
   }
 
+  oneOf<T extends string>(name: string, fallback: T, values: readonly T[]): T {
+    const v = this.raw(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if ((values as readonly string[]).includes(v)) return v as T;
+    this.problems.push(`${name}=${v}: expected one of ${values.join(', ')}`);
+    return fallback;
+  }
+
   /** A name used in Redis keys or SQL identifiers: letters, digits, `_` and `-`. */
   name(name: string, fallback: string): string {
     const v = this.raw(name) ?? fallback;
@@ -214,6 +231,11 @@ class Reader {
   fail(message: string): void {
     this.problems.push(message);
   }
+}
+
+/** Whether `host` is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** The URL with any password replaced, for logs and error messages. */
@@ -298,6 +320,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 365),
     evalMemoryMb: r.int('EVAL_MEMORY_MB', 512, 16, 1_048_576),
     evalOutputBytes: r.int('EVAL_OUTPUT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
+    evalMaxProcesses: r.int('EVAL_MAX_PROCESSES', 64, 1, 65_536),
+    evalFileSizeMb: r.int('EVAL_FILE_SIZE_MB', 16, 1, 65_536),
+    evalDiskMb: r.int('EVAL_DISK_MB', 64, 1, 65_536),
+    evalOpenFiles: r.int('EVAL_OPEN_FILES', 256, 16, 65_536),
+    executorSandbox: r.oneOf('EXECUTOR_SANDBOX', 'auto', ['auto', 'bwrap', 'none'] as const),
+    queueMaxAttempts: r.int('QUEUE_MAX_ATTEMPTS', 3, 1, 100),
     logLevel: logLevel ?? 'info',
     enableCaching: r.bool('ENABLE_CACHING', false),
     executors: parseExecutors(r, r.list('EXECUTOR_URLS', [])),

@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '../lib/config.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { EventBus } from '../clients/event-bus.js';
@@ -18,6 +19,8 @@ export interface Platform {
   executorId: string;
   worker: Worker;
   storageKind: 'postgres' | 'memory';
+  /** What an operator must know: no sandbox, say. */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -56,6 +59,10 @@ export async function startPlatform(
   };
   try {
     const apiKey = config.internalApiKey;
+    if (config.internalApiKeyIsDefault && !isLoopbackHost(bind))
+      throw new Error(
+        `refusing to serve the reference services on ${bind} with the development INTERNAL_API_KEY: set a key of your own`,
+      );
     let queueUrl = config.queueServiceUrl;
     let storageUrl = config.storageServiceUrl;
     let storageKind: Platform['storageKind'] = 'memory';
@@ -79,7 +86,26 @@ export async function startPlatform(
       closers.push(() => s.close());
       storageUrl = loopback((await s.listen(config.platformStoragePort, bind)).port);
     }
-    const executor = new LocalExecutor(config.executorId, config.workerConcurrency * 2);
+    const executor = new LocalExecutor(config.executorId, config.workerConcurrency * 2, {
+      sandbox: config.executorSandbox,
+      limits: {
+        maxProcesses: config.evalMaxProcesses,
+        fileSizeMb: config.evalFileSizeMb,
+        diskMb: config.evalDiskMb,
+        openFiles: config.evalOpenFiles,
+      },
+    });
+    const warnings: string[] = [];
+    if (executor.sandbox.kind === 'none') {
+      // Whoever reaches the gateway or these services could run code as this machine's user.
+      if (!isLoopbackHost(config.host) || !isLoopbackHost(bind))
+        throw new Error(
+          `refusing to run submitted code without a sandbox on a non-loopback address (HOST=${config.host}): ${executor.sandbox.reason}`,
+        );
+      warnings.push(
+        `Executor ${executor.id} runs submitted code WITHOUT A SANDBOX, as this machine's user (${executor.sandbox.reason}); it is served on loopback only.`,
+      );
+    }
     const limits = { memoryMb: config.evalMemoryMb, outputBytes: config.evalOutputBytes };
     const ex = await startExecutorService({
       executor,
@@ -119,8 +145,14 @@ export async function startPlatform(
       await worker.start();
       closers.push(() => worker.stop());
     }
-    logger.warn(
-      `executor ${executor.id} runs submitted code as child processes of this process (${executor.languages.join(', ')}): it is not a sandbox`,
+    for (const w of warnings) logger.warn(w);
+    logger.info(
+      {
+        sandbox: executor.sandbox.kind,
+        limits: executor.sandbox.kind === 'bwrap' ? executor.sandbox.cgroups : 'rlimits',
+        languages: executor.languages,
+      },
+      `executor ${executor.id} ready`,
     );
     return {
       queueUrl,
@@ -129,6 +161,7 @@ export async function startPlatform(
       executorId: executor.id,
       worker,
       storageKind,
+      warnings,
       close,
     };
   } catch (err) {

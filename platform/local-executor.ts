@@ -1,57 +1,44 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { BOX_WORK_DIR, createSandbox } from './sandbox.js';
+import type { RunLimits, Sandbox, SandboxMode } from './sandbox.js';
+import { Capture, explain } from './run-ending.js';
+import type { Ending, RunRequest, RunResult } from './run-ending.js';
+import { removeStaleWorkDirs, removeWorkDir, workDirPrefix } from './work-dirs.js';
 
-/** What one evaluation asks of the executor. */
-export interface RunRequest {
-  eval_id: string;
-  code: string;
-  language: string;
-  /** Seconds. */
-  timeout: number;
-  memory_mb: number;
-  /** Cap on each of stdout and stderr. */
-  output_bytes: number;
-}
-
-export interface RunResult {
-  eval_id: string;
-  status: 'completed' | 'failed' | 'timeout' | 'cancelled';
-  output: string;
-  error: string;
-  exit_code: number;
-  runtime_ms: number;
-  output_truncated: boolean;
-  error_truncated: boolean;
-  container_id: string;
-}
+export type { RunRequest, RunResult, TerminationReason } from './run-ending.js';
+export { KILLED_EXIT_CODE, TIMEOUT_EXIT_CODE } from './run-ending.js';
 
 interface Interpreter {
   file: string;
-  /** The command for a program in `file`, with the memory limit applied. */
+  /** The runtime's binary: the sandbox must show it. */
+  runtime: string;
+  /** The command for the program in `file`. */
   command(file: string, memoryMb: number): string[];
 }
 
-/** Exit code of a run stopped by its timeout, as coreutils' `timeout` uses. */
-export const TIMEOUT_EXIT_CODE = 124;
-/** Exit code of a run killed on request (128 + SIGKILL). */
-export const KILLED_EXIT_CODE = 137;
+/** Limits of every run besides its memory and time, which each request brings. */
+export type ExecutorLimits = Omit<RunLimits, 'memoryMb' | 'cpuSeconds'>;
 
-const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
-const TIMEOUT = ['/usr/bin/timeout', '/bin/timeout'].find((p) => existsSync(p));
-/** How long after its own timeout the backstop kills a program whose executor is gone. */
+export const DEFAULT_LIMITS: ExecutorLimits = {
+  maxProcesses: 64,
+  fileSizeMb: 16,
+  diskMb: 64,
+  openFiles: 256,
+};
+
+/** How long after its own timeout the backstop kills an unsandboxed program whose executor is gone. */
 const BACKSTOP_GRACE_S = 5;
-
-/** `cmd` under an address-space limit, when prlimit is there to set one. */
-const limited = (memoryMb: number, cmd: string[]): string[] =>
-  PRLIMIT ? [PRLIMIT, `--as=${memoryMb * 1024 * 1024}`, '--', ...cmd] : cmd;
+const TIMEOUT = ['/usr/bin/timeout', '/bin/timeout'].find((p) => existsSync(p));
 
 function realPython(): string | undefined {
+  // The system's python3 first: a `python3` shim on PATH (pyenv) may live where the box cannot see.
+  if (existsSync('/usr/bin/python3')) return '/usr/bin/python3';
   try {
-    // `python3` may be a shim that needs the caller's environment; the real binary does not.
     return (
       execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
         encoding: 'utf8',
@@ -67,64 +54,55 @@ function realPython(): string | undefined {
 export function detectInterpreters(): Record<string, Interpreter> {
   const found: Record<string, Interpreter> = {};
   const python = realPython();
-  if (python) {
-    found.python = { file: 'main.py', command: (f, mb) => limited(mb, [python, '-I', '-u', f]) };
-  }
-  // V8 reserves far more address space than it uses, so Node is held by its heap limit instead.
+  if (python)
+    found.python = { file: 'main.py', runtime: python, command: (f) => [python, '-I', '-u', f] };
+  const node = process.execPath;
+  // The heap limit gives a clean JavaScript error before the kernel's memory limit kills.
   found.javascript = {
     file: 'main.js',
-    command: (f, mb) => [process.execPath, `--max-old-space-size=${mb}`, f],
+    runtime: node,
+    command: (f, mb) => [node, `--max-old-space-size=${Math.max(8, mb - 64)}`, f],
   };
-  const bash = ['/bin/bash', '/usr/bin/bash'].find((p) => existsSync(p));
-  if (bash) found.bash = { file: 'main.sh', command: (f, mb) => limited(mb, [bash, f]) };
+  const bash = ['/usr/bin/bash', '/bin/bash'].find((p) => existsSync(p));
+  if (bash) found.bash = { file: 'main.sh', runtime: bash, command: (f) => [bash, f] };
   return found;
-}
-
-class Capture {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-  constructor(private readonly max: number) {}
-  add(chunk: Buffer): void {
-    if (this.size >= this.max) {
-      this.truncated = true;
-      return;
-    }
-    const room = this.max - this.size;
-    if (chunk.length > room) {
-      this.truncated = true;
-      chunk = chunk.subarray(0, room);
-    }
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-  }
-  text(): string {
-    return Buffer.concat(this.chunks, this.size).toString('utf8');
-  }
 }
 
 interface Running {
   child: ChildProcess;
   stdout: Capture;
   stderr: Capture;
-  killed: boolean;
+  /** Why this executor stopped it, if it did. */
+  stoppedFor?: 'cancelled' | 'timeout' | 'output_limit';
+}
+
+export interface LocalExecutorOptions {
+  sandbox?: SandboxMode;
+  limits?: Partial<ExecutorLimits>;
+  interpreters?: Record<string, Interpreter>;
 }
 
 /**
- * Runs each evaluation as a child process in a fresh temporary directory, with a clean
- * environment, its timeout, a memory limit and capped output. This is NOT a sandbox: the code
- * runs as this process's user on this machine.
+ * Runs each evaluation in a sandbox (bubblewrap: its own user, PID, network, IPC and mount
+ * namespaces as uid 65534, a private work directory, kernel-enforced limits; see sandbox.ts),
+ * or, with no sandbox, as a plain child process with a clean environment and rlimits.
  */
 export class LocalExecutor {
   private readonly runs = new Map<string, Running>();
   readonly interpreters: Record<string, Interpreter>;
+  readonly sandbox: Sandbox;
+  readonly limits: ExecutorLimits;
 
   constructor(
     readonly id: string,
     readonly capacity: number,
-    interpreters: Record<string, Interpreter> = detectInterpreters(),
+    opts: LocalExecutorOptions = {},
   ) {
-    this.interpreters = interpreters;
+    this.interpreters = opts.interpreters ?? detectInterpreters();
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const runtimes = Object.values(this.interpreters).map((i) => i.runtime);
+    this.sandbox = createSandbox(opts.sandbox ?? 'auto', runtimes);
+    if (this.sandbox.kind === 'none') removeStaleWorkDirs();
   }
 
   get languages(): string[] {
@@ -141,12 +119,11 @@ export class LocalExecutor {
     return r && { output: r.stdout.text(), error: r.stderr.text() };
   }
 
-  /** Kills a running evaluation's whole process group; false when it runs nothing by that id. */
+  /** Kills a running evaluation and everything it started; false when it runs nothing by that id. */
   kill(evalId: string): boolean {
     const r = this.runs.get(evalId);
     if (!r) return false;
-    r.killed = true;
-    killGroup(r.child);
+    stop(r, 'cancelled');
     return true;
   }
 
@@ -154,62 +131,77 @@ export class LocalExecutor {
   async run(req: RunRequest, onStart?: () => void): Promise<RunResult> {
     const interpreter = this.interpreters[req.language];
     const started = performance.now();
-    const base = {
-      eval_id: req.eval_id,
-      output_truncated: false,
-      error_truncated: false,
-      container_id: '',
-    };
     if (!interpreter) {
       return {
-        ...base,
-        status: 'failed',
+        ...explain(
+          {
+            kind: 'unavailable',
+            message: `Language ${req.language} is not available on executor ${this.id}`,
+          },
+          req,
+        ),
+        eval_id: req.eval_id,
         output: '',
-        error: `Language ${req.language} is not available on executor ${this.id}`,
-        exit_code: 127,
         runtime_ms: 0,
+        output_truncated: false,
+        error_truncated: false,
+        container_id: '',
       };
     }
     if (this.runs.has(req.eval_id))
       throw new Error(`evaluation ${req.eval_id} is already running here`);
-    const dir = await mkdtemp(join(tmpdir(), 'crucible-eval-'));
+    const limits: RunLimits = { ...this.limits, memoryMb: req.memory_mb, cpuSeconds: req.timeout };
+    const boxed = this.sandbox.kind === 'bwrap';
+    const dir = boxed ? undefined : await mkdtemp(workDirPrefix());
+    const file = boxed ? `${BOX_WORK_DIR}/${interpreter.file}` : join(dir!, interpreter.file);
+    if (dir) await writeFile(file, req.code, { mode: 0o600 });
+    const program = interpreter.command(file, req.memory_mb);
+    const launch = await this.sandbox.launch(
+      { name: req.eval_id, file: interpreter.file, source: req.code, program },
+      limits,
+    );
     try {
-      const file = join(dir, interpreter.file);
-      await writeFile(file, req.code, { mode: 0o600 });
-      // The executor enforces the timeout itself; coreutils' timeout is a backstop that still
-      // kills the program if this process dies first (it runs in a process group of its own).
-      const command = interpreter.command(file, req.memory_mb);
-      const guarded = TIMEOUT
-        ? [TIMEOUT, '-s', 'KILL', String(req.timeout + BACKSTOP_GRACE_S), ...command]
-        : command;
-      const [bin, ...args] = guarded;
+      // Unsandboxed, coreutils' timeout is a backstop that kills the program if this process
+      // dies first; a sandbox dies with its parent (bwrap --die-with-parent) instead.
+      const argv =
+        boxed || !TIMEOUT
+          ? launch.argv
+          : [
+              TIMEOUT,
+              '-s',
+              'KILL',
+              String(req.timeout + BACKSTOP_GRACE_S),
+              ...unboxed(limits, launch.argv),
+            ];
+      const [bin, ...args] = argv;
       const child = spawn(bin!, args, {
-        cwd: dir,
+        cwd: dir ?? '/',
         detached: true, // its own process group, so a kill reaches everything it started
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: '/usr/local/bin:/usr/bin:/bin',
-          HOME: dir,
-          TMPDIR: dir,
-          LANG: 'C.UTF-8',
-          PYTHONDONTWRITEBYTECODE: '1',
-        },
+        stdio: ['ignore', 'pipe', 'pipe', ...(boxed ? (['pipe', 'pipe'] as const) : [])],
+        env: boxed
+          ? {}
+          : {
+              PATH: '/usr/local/bin:/usr/bin:/bin',
+              HOME: dir!,
+              PWD: dir!,
+              TMPDIR: dir!,
+              LANG: 'C.UTF-8',
+              PYTHONDONTWRITEBYTECODE: '1',
+            },
       });
       const run: Running = {
         child,
-        stdout: new Capture(req.output_bytes),
-        stderr: new Capture(req.output_bytes),
-        killed: false,
+        stdout: new Capture(req.output_bytes, () => stop(run, 'output_limit')),
+        stderr: new Capture(req.output_bytes, () => stop(run, 'output_limit')),
       };
       this.runs.set(req.eval_id, run);
       onStart?.();
+      (child.stdio[3] as Writable | undefined)?.end(launch.source ?? '');
+      let status = '';
+      (child.stdio[4] as Readable | undefined)?.on('data', (c: Buffer) => (status += c.toString()));
       child.stdout?.on('data', (c: Buffer) => run.stdout.add(c));
       child.stderr?.on('data', (c: Buffer) => run.stderr.add(c));
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup(child);
-      }, req.timeout * 1000);
+      const timer = setTimeout(() => stop(run, 'timeout'), req.timeout * 1000);
       const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(
         (resolve) => {
           child.once('error', () => resolve([127, null]));
@@ -218,39 +210,30 @@ export class LocalExecutor {
       );
       clearTimeout(timer);
       this.runs.delete(req.eval_id);
-      const runtime_ms = Math.round(performance.now() - started);
-      let error = run.stderr.text();
-      let status: RunResult['status'];
-      let exit_code: number;
-      if (timedOut) {
-        status = 'timeout';
-        exit_code = TIMEOUT_EXIT_CODE;
-        error += `${error && !error.endsWith('\n') ? '\n' : ''}Timed out after ${req.timeout} s\n`;
-      } else if (run.killed) {
-        status = 'cancelled';
-        exit_code = KILLED_EXIT_CODE;
-      } else {
-        exit_code = code ?? (signal === 'SIGKILL' ? KILLED_EXIT_CODE : 1);
-        status = exit_code === 0 ? 'completed' : 'failed';
-        // The address-space limit shows up as a MemoryError or a failed allocation.
-        if (exit_code !== 0 && /MemoryError|Cannot allocate memory|out of memory/i.test(error)) {
-          error += `${error.endsWith('\n') ? '' : '\n'}Memory limit of ${req.memory_mb} MB reached\n`;
-        }
-      }
+      const report = await launch.cgroup?.report();
+      const ending: Ending = {
+        kind: 'ended',
+        stoppedFor: run.stoppedFor,
+        exitCode: code,
+        signal,
+        // bwrap reports an exit code only for a program that ran: without one, the box failed.
+        boxFailed: boxed && !run.stoppedFor && !/"exit-code"/.test(status),
+        cgroup: report,
+        stderr: run.stderr.text(),
+      };
       return {
-        ...base,
-        status,
+        ...explain(ending, req),
+        eval_id: req.eval_id,
         output: run.stdout.text(),
-        error,
-        exit_code,
-        runtime_ms,
+        runtime_ms: Math.round(performance.now() - started),
         output_truncated: run.stdout.truncated,
         error_truncated: run.stderr.truncated,
-        container_id: `pid-${child.pid ?? 0}`,
+        container_id: `${this.sandbox.kind}-${child.pid ?? 0}`,
       };
     } finally {
       this.runs.delete(req.eval_id);
-      await rm(dir, { recursive: true, force: true });
+      await launch.cgroup?.destroy().catch(() => undefined);
+      if (dir) await removeWorkDir(dir);
     }
   }
 
@@ -260,11 +243,29 @@ export class LocalExecutor {
   }
 }
 
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
+/** Unsandboxed runs get the same rlimits through prlimit, when it is there. */
+function unboxed(limits: RunLimits, argv: string[]): string[] {
+  const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
+  if (!prlimit) return argv;
+  const mb = 1024 * 1024;
+  return [
+    prlimit,
+    `--data=${limits.memoryMb * mb}`,
+    `--fsize=${limits.fileSizeMb * mb}`,
+    `--nofile=${limits.openFiles}`,
+    `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
+    '--',
+    ...argv,
+  ];
+}
+
+function stop(run: Running, why: NonNullable<Running['stoppedFor']>): void {
+  run.stoppedFor ??= why;
+  const pid = run.child.pid;
+  if (pid === undefined) return;
   try {
-    process.kill(-child.pid, 'SIGKILL');
+    process.kill(-pid, 'SIGKILL');
   } catch {
-    child.kill('SIGKILL'); // the group is gone already; make sure of the process itself
+    run.child.kill('SIGKILL'); // the group is gone already; make sure of the process itself
   }
 }

@@ -88,8 +88,12 @@ export class Storage {
           d.running = null;
         }
       }
+      // Cut here past storage's own cap, or already cut by the writer (the executor's cap).
       if (patch.output !== undefined) [d.output, d.output_truncated] = capBytes(patch.output);
       if (patch.error !== undefined) [d.error, d.error_truncated] = capBytes(patch.error);
+      if (patch.output_truncated) d.output_truncated = true;
+      if (patch.error_truncated) d.error_truncated = true;
+      if (patch.termination_reason !== undefined) d.termination_reason = patch.termination_reason;
       if (patch.exit_code !== undefined) d.exit_code = patch.exit_code;
       if (patch.runtime_ms !== undefined) d.runtime_ms = patch.runtime_ms;
       if (patch.executor_id !== undefined) d.executor_id = patch.executor_id;

@@ -231,6 +231,9 @@ export class Worker {
         error: r.error,
         exit_code: r.exit_code,
         runtime_ms: r.runtime_ms,
+        output_truncated: r.output_truncated,
+        error_truncated: r.error_truncated,
+        termination_reason: r.termination_reason,
       });
     } catch (err) {
       if (err instanceof GatewayError && err.code === 'GW_ERR_EVALUATION_TERMINAL') return; // cancelled while running
@@ -246,6 +249,7 @@ export class Worker {
         exit_code: r.exit_code,
         executor_id: executor.id,
         completed_at,
+        termination_reason: r.termination_reason,
       });
     } else {
       await events.publish('evaluation:failed', {
@@ -255,6 +259,7 @@ export class Worker {
         failed_at: r.status === 'timeout' ? 'timeout' : 'execute',
         exit_code: r.exit_code,
         output: r.output,
+        termination_reason: r.termination_reason,
       });
     }
   }

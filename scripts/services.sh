@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the Redis and PostgreSQL servers the tests talk to are running on loopback, starting
-# them (and installing them from the system's packages, when run as root) if they are not. Exits
-# non-zero, saying why, when either cannot be had: tests never skip for a missing server.
+# them (and installing them from the system's packages, when run as root) if they are not, and
+# that bubblewrap (the executor's sandbox) is installed. Exits non-zero, saying why, when any
+# cannot be had: tests never skip for a missing server or sandbox.
 set -euo pipefail
 
 REDIS_PORT="${TEST_REDIS_PORT:-6379}"
@@ -68,4 +69,13 @@ if ! pg_up; then
   wait_for "PostgreSQL on 127.0.0.1:${PG_PORT}" pg_up || exit 1
 fi
 
-say "Redis 127.0.0.1:${REDIS_PORT} and PostgreSQL 127.0.0.1:${PG_PORT} are up"
+if ! command -v bwrap >/dev/null 2>&1; then
+  install_pkg bubblewrap || exit 1
+fi
+if ! bwrap --ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 \
+  --unshare-all --die-with-parent /usr/bin/true; then
+  say "bwrap is installed but cannot start a sandbox here (user namespaces refused?)"
+  exit 1
+fi
+
+say "Redis 127.0.0.1:${REDIS_PORT} and PostgreSQL 127.0.0.1:${PG_PORT} are up; bwrap works"

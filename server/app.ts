@@ -49,6 +49,13 @@ const PLACES: Record<string, ValidationIssue['in']> = {
   header: 'header',
 };
 
+/** What a pattern of the spec means, for people rather than regex readers. */
+const PATTERN_MESSAGES: Record<string, string> = {
+  '\\S': 'must not be blank',
+  '^[^\\u0000\\uD800-\\uDFFF]*$':
+    'must not contain a NUL character (U+0000) or an unpaired UTF-16 surrogate',
+};
+
 /** Turns ajv errors from openapi-backend into the spec's ValidationIssue list. */
 export function issuesFromAjv(errors: Context['validation']['errors']): ValidationIssue[] {
   return (errors ?? []).map((e) => {
@@ -65,8 +72,8 @@ export function issuesFromAjv(errors: Context['validation']['errors']): Validati
     } else if (e.keyword === 'additionalProperties') {
       pointer += `/${String(params.additionalProperty)}`;
       message = 'is not allowed';
-    } else if (e.keyword === 'pattern' && params.pattern === '\\S') {
-      message = 'must not be blank';
+    } else if (e.keyword === 'pattern') {
+      message = PATTERN_MESSAGES[String(params.pattern)] ?? message;
     }
     return { in: place, pointer, message };
   });

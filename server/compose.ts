@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { createEventBus } from '../clients/event-bus.js';
@@ -33,10 +34,18 @@ export async function composeGateway(
   if (config.embedded) {
     // Loaded only in embedded mode: a gateway in front of real services never needs it.
     const { startPlatform } = await import('../platform/embedded.js');
+    // No key anyone could know: the embedded services get a new one at every start.
+    if (config.internalApiKeyIsDefault)
+      config = Object.freeze({
+        ...config,
+        internalApiKey: randomBytes(32).toString('base64url'),
+        internalApiKeyIsDefault: false,
+      });
     platform = await startPlatform(config, events, logger);
     const known = env.EXECUTOR_URLS ? `${env.EXECUTOR_URLS},` : '';
     config = reload({
       ...env,
+      INTERNAL_API_KEY: config.internalApiKey,
       QUEUE_SERVICE_URL: platform.queueUrl,
       STORAGE_SERVICE_URL: platform.storageUrl,
       EXECUTOR_URLS: `${known}${platform.executorId}=${platform.executorUrl}`,
@@ -51,7 +60,7 @@ export async function composeGateway(
       'embedded platform started (no QUEUE_SERVICE_URL / STORAGE_SERVICE_URL set)',
     );
   }
-  const deps = await createDeps(config, logger, { events });
+  const deps = await createDeps(config, logger, { events, warnings: platform?.warnings });
   const app = await buildApp(deps);
   return {
     config,

@@ -25,7 +25,7 @@ export async function createDeps(
   config: Readonly<Config>,
   logger: Logger,
   /** An event bus made by the caller (shared with an embedded platform). */
-  given: { events?: EventBus } = {},
+  given: { events?: EventBus; warnings?: readonly string[] } = {},
 ): Promise<Deps> {
   const http = {
     apiKey: config.internalApiKey,
@@ -67,6 +67,7 @@ export async function createDeps(
         )
       : undefined;
   const health = new HealthMonitor({
+    warnings: given.warnings ?? [],
     queue: { url: queue.displayUrl, check: (t) => queue.health(t) },
     storage: { url: storage.displayUrl, check: (t) => storage.health(t) },
     redis: config.redisUrl

@@ -21,6 +21,8 @@ export interface HealthMonitorOptions {
   /** The gateway's own record (PostgreSQL or memory). */
   gatewayStore?: HealthProbe;
   executors: Record<string, HealthProbe>;
+  /** Said in every status: what an operator must know about how the platform runs. */
+  warnings?: readonly string[];
   intervalMs: number;
   /** During this long after start, checks run every `graceIntervalMs` (services start in any order). */
   graceMs: number;
@@ -170,6 +172,7 @@ export class HealthMonitor {
       in_grace_period: this.inGracePeriod(),
       services: { queue, storage, redis, job_queue: jobQueue, gateway_store: gatewayStore },
       executors,
+      warnings: [...(this.opts.warnings ?? [])],
     };
   }
 }

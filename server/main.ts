@@ -8,7 +8,7 @@ import { composeGateway } from './compose.js';
 
 const config = configOrExit(process.env);
 const logger = createLogger(config.logLevel);
-if (config.internalApiKeyIsDefault)
+if (config.internalApiKeyIsDefault && !config.embedded)
   logger.warn('INTERNAL_API_KEY is not set; using the development key');
 const gateway = await composeGateway(config, configOrExit, process.env, logger);
 const { deps, app } = gateway;

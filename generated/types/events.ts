@@ -52,15 +52,22 @@ export interface components {
             executor_id?: string;
             /** Format: date-time */
             completed_at?: string;
+            termination_reason?: components["schemas"]["TerminationReason"];
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @description Why the run ended, as the executor measured it (see the gateway's spec).
+         * @enum {string}
+         */
+        TerminationReason: "exited" | "timeout" | "memory_limit" | "process_limit" | "output_limit" | "file_size_limit" | "cpu_time_limit" | "signal" | "cancelled" | "sandbox_error";
         FailedEvent: {
             eval_id: string;
             error: string;
             executor_id?: string;
-            /** @description The step that failed (submit, queue, execute, admin). */
+            /** @description The step that failed (submit, queue, execute, admin, attempts). */
             failed_at?: string;
+            termination_reason?: components["schemas"]["TerminationReason"];
         } & {
             [key: string]: unknown;
         };

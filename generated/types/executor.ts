@@ -150,6 +150,11 @@ export interface components {
             runtime_ms?: number;
             output_truncated?: boolean;
             error_truncated?: boolean;
+            /**
+             * @description Why the run ended (the gateway spec's TerminationReason).
+             * @enum {string}
+             */
+            termination_reason?: "exited" | "timeout" | "memory_limit" | "process_limit" | "output_limit" | "file_size_limit" | "cpu_time_limit" | "signal" | "cancelled" | "sandbox_error";
         };
         KillResult: {
             eval_id: string;

@@ -402,8 +402,12 @@ export interface components {
          */
         QueueBackend: "legacy" | "bull";
         EvaluationRequest: {
-            /** @description Source code; not blank, at most 1 MiB of UTF-8. */
-            code: string;
+            /**
+             * @description Source code; not blank, at most 1 MiB of UTF-8, and text that storage can hold: no
+             *     NUL character (U+0000) and no unpaired UTF-16 surrogate (such code is refused with
+             *     422 rather than accepted and lost downstream).
+             */
+            code: string & (unknown & unknown);
             /** @default python */
             language?: components["schemas"]["Language"];
             /**
@@ -469,6 +473,7 @@ export interface components {
             output_truncated?: boolean;
             error_truncated?: boolean;
             executor_id?: string | null;
+            termination_reason?: components["schemas"]["TerminationReason"];
         };
         /** @description The full evaluation, including its code and metadata. */
         EvaluationRecord: {
@@ -491,6 +496,7 @@ export interface components {
             output_truncated?: boolean;
             error_truncated?: boolean;
             executor_id?: string | null;
+            termination_reason?: components["schemas"]["TerminationReason"];
             code: string | null;
             metadata: {
                 [key: string]: unknown;
@@ -550,6 +556,16 @@ export interface components {
                 [key: string]: components["schemas"]["HealthState"];
             };
         };
+        /**
+         * @description Why the program's run ended, as its executor measured it; null while it has not ended
+         *     or when the executor did not say. `exited`: the program ended by itself (see
+         *     `exit_code`); `timeout`: the wall-clock limit (exit code 124); `memory_limit`,
+         *     `process_limit`, `output_limit`, `file_size_limit`, `cpu_time_limit`: the sandbox's
+         *     limit of that name stopped it; `signal`: another signal ended it; `cancelled`: killed on
+         *     request; `sandbox_error`: the sandbox could not run it.
+         * @enum {string|null}
+         */
+        TerminationReason: "exited" | "timeout" | "memory_limit" | "process_limit" | "output_limit" | "file_size_limit" | "cpu_time_limit" | "signal" | "cancelled" | "sandbox_error" | null;
         /** @enum {string} */
         HealthState: "healthy" | "unhealthy" | "unknown" | "disabled";
         ServiceHealth: {
@@ -564,6 +580,11 @@ export interface components {
             consecutive_failures: number;
         };
         PlatformStatus: {
+            /**
+             * @description What an operator must know about how this platform runs, e.g. that the embedded
+             *     executor has no sandbox. Empty when there is nothing to say.
+             */
+            warnings: string[];
             /**
              * @description `unhealthy` when the queue or storage service is down, `degraded` when only Redis,
              *     the job queue, the gateway store or an executor is, `starting` before the first check

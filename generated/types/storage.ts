@@ -182,6 +182,8 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             } | null;
+            /** @description Why the run ended (the gateway spec's TerminationReason). */
+            termination_reason?: string | null;
         };
         EvaluationCreate: {
             id: string;
@@ -205,6 +207,14 @@ export interface components {
             container_id?: string;
             retries?: number;
             final_failure?: boolean;
+            /** @description The writer cut the output already (storage also cuts past its own cap). */
+            output_truncated?: boolean;
+            error_truncated?: boolean;
+            /**
+             * @description Why the run ended (the gateway spec's TerminationReason).
+             * @enum {string}
+             */
+            termination_reason?: "exited" | "timeout" | "memory_limit" | "process_limit" | "output_limit" | "file_size_limit" | "cpu_time_limit" | "signal" | "cancelled" | "sandbox_error";
         };
         EvaluationPage: {
             evaluations: components["schemas"]["Evaluation"][];

@@ -43,4 +43,5 @@ export type SchemaName =
   | 'events_SubmittedEvent'
   | 'events_SubscribeMessage'
   | 'events_SubscribedMessage'
+  | 'events_TerminationReason'
   | 'events_UnsubscribeMessage';

@@ -85,6 +85,18 @@ describe('POST /api/eval', () => {
     expect(r.body.queue_position).to.equal(null);
   });
 
+  const NUL_OR_SURROGATE =
+    'must not contain a NUL character (U+0000) or an unpaired UTF-16 surrogate';
+  it('accepts code with characters outside the BMP (a surrogate pair)', async () => {
+    let sent: any;
+    nock(QUEUE)
+      .post('/tasks', (b) => ((sent = b), true))
+      .reply(200, (_u, b: any) => ({ eval_id: b.eval_id, status: 'queued' }));
+    const r = await gw.call('POST', '/api/eval', { json: { code: 'print("😀 é")' } });
+    expect(r.status).to.equal(202);
+    expect(sent.code).to.equal('print("😀 é")');
+  });
+
   const invalid: [string, unknown, string, string][] = [
     ['blank code', { code: '   \n\t' }, '/code', 'must not be blank'],
     ['empty code', { code: '' }, '/code', 'must NOT have fewer than 1 characters'],
@@ -94,6 +106,9 @@ describe('POST /api/eval', () => {
     ['timeout as text', { code: 'x', timeout: 'soon' }, '/timeout', 'must be integer'],
     ['priority as a number', { code: 'x', priority: 3 }, '/priority', 'must be boolean'],
     ['unknown field', { code: 'x', engine: 'docker' }, '/engine', 'is not allowed'],
+    ['code with a NUL character', { code: 'print(1)\u0000' }, '/code', NUL_OR_SURROGATE],
+    ['code with a lone high surrogate', { code: 'print("\uD800")' }, '/code', NUL_OR_SURROGATE],
+    ['code with a lone low surrogate', { code: '\uDC00print(1)' }, '/code', NUL_OR_SURROGATE],
     [
       'language not allowed',
       { code: 'x', language: 'cobol' },

@@ -42,6 +42,8 @@ describe('scale-out: Redis, PostgreSQL, 50/50 split and two worker processes', f
       // Short enough that the crash test sees abandoned work return within seconds.
       WORKER_LOCK_MS: '2000',
       QUEUE_LEASE_GRACE_MS: '1000',
+      // Workers joining an embedded platform need its key; without one it makes a random key.
+      INTERNAL_API_KEY: 'scale-out-test-key',
     };
     const gateway = start(['npm', 'start'], {
       ...shared,

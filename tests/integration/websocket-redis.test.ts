@@ -8,10 +8,13 @@ describe('WS fan-out across gateway instances (real Redis)', function () {
   before(() => nock.enableNetConnect());
 
   it('a client on instance B sees the events of a submission made through instance A', async () => {
-    // A runs the embedded platform; B is a second gateway in front of the same services.
-    const a = await startEmbedded({ REDIS_URL });
+    // A runs the embedded platform; B is a second gateway in front of the same services. They
+    // share a key of their own: an embedded platform would otherwise make a new one at start.
+    const INTERNAL_API_KEY = 'ws-fan-out-test-key';
+    const a = await startEmbedded({ REDIS_URL, INTERNAL_API_KEY });
     const b = await startEmbedded({
       REDIS_URL,
+      INTERNAL_API_KEY,
       QUEUE_SERVICE_URL: a.gw.config.queueServiceUrl,
       STORAGE_SERVICE_URL: a.gw.config.storageServiceUrl,
     });

@@ -1,72 +1,136 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LocalExecutor, TIMEOUT_EXIT_CODE } from '../../platform/local-executor.js';
+import { removeStaleWorkDirs } from '../../platform/work-dirs.js';
 
 const run = { timeout: 10, memory_mb: 256, output_bytes: 1_000_000, language: 'python' };
+const alive = (pattern: string): string =>
+  spawnSync('pgrep', ['-fc', pattern], { encoding: 'utf8' }).stdout.trim();
 
-describe('LocalExecutor (real child processes)', () => {
-  const ex = new LocalExecutor('t-1', 2);
+// The same behaviour in the sandbox and without one; containment itself is tested in
+// tests/integration/sandbox.test.ts.
+for (const sandbox of ['bwrap', 'none'] as const) {
+  describe(`LocalExecutor, sandbox ${sandbox} (real processes)`, () => {
+    const ex = new LocalExecutor(`t-${sandbox}`, 2, { sandbox });
 
-  it('runs python and keeps stdout and stderr apart', async () => {
-    const r = await ex.run({
-      ...run,
-      eval_id: 'a',
-      code: 'import sys\nprint("out")\nprint("err", file=sys.stderr)',
+    it('runs the sandbox it was asked for', () => {
+      expect(ex.sandbox.kind).to.equal(sandbox);
     });
-    expect(r).to.include({ status: 'completed', output: 'out\n', error: 'err\n', exit_code: 0 });
-  });
 
-  it('gives the program a clean environment and a fresh directory of its own', async () => {
-    const r = await ex.run({
-      ...run,
-      eval_id: 'b',
-      code: 'import os\nprint(sorted(os.environ))\nprint(os.listdir("."))',
+    it('runs python and keeps stdout and stderr apart', async () => {
+      const r = await ex.run({
+        ...run,
+        eval_id: 'a',
+        code: 'import sys\nprint("out")\nprint("err", file=sys.stderr)',
+      });
+      expect(r).to.include({ status: 'completed', output: 'out\n', error: 'err\n', exit_code: 0 });
+      expect(r.termination_reason).to.equal('exited');
     });
-    expect(r.output).to.equal(
-      "['HOME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'TMPDIR']\n['main.py']\n",
-    );
-  });
 
-  it('stops a program at its timeout with exit code 124', async () => {
-    const r = await ex.run({ ...run, timeout: 1, eval_id: 'c', code: 'while True: pass' });
-    expect(r).to.include({ status: 'timeout', exit_code: TIMEOUT_EXIT_CODE });
-    expect(r.error).to.match(/Timed out after 1 s/);
-  });
-
-  it('holds a program to its memory limit', async () => {
-    const r = await ex.run({ ...run, eval_id: 'd', code: 'x = bytearray(1024 * 1024 * 1024)' });
-    expect(r.status).to.equal('failed');
-    expect(r.error).to.match(/MemoryError[\s\S]*Memory limit of 256 MB reached/);
-  });
-
-  it('caps captured output and says so', async () => {
-    const r = await ex.run({ ...run, output_bytes: 100, eval_id: 'e', code: 'print("x" * 10000)' });
-    expect(r.output).to.have.length(100);
-    expect(r.output_truncated).to.equal(true);
-  });
-
-  it('kills a running program and everything it started', async () => {
-    const p = ex.run({
-      ...run,
-      eval_id: 'f',
-      code: 'import subprocess, time\nsubprocess.Popen(["sleep", "30"])\ntime.sleep(30)',
+    it('gives the program a clean environment and a fresh directory of its own', async () => {
+      const r = await ex.run({
+        ...run,
+        eval_id: 'b',
+        code: 'import os\nprint(sorted(os.environ))\nprint(os.listdir("."))',
+      });
+      expect(r.output).to.equal(
+        "['HOME', 'LANG', 'PATH', 'PWD', 'PYTHONDONTWRITEBYTECODE', 'TMPDIR']\n['main.py']\n",
+      );
     });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(ex.running()).to.include('f');
-    expect(ex.kill('f')).to.equal(true);
-    const r = await p;
-    expect(r.status).to.equal('cancelled');
-    expect(ex.running()).to.deep.equal([]);
-    expect(ex.kill('f')).to.equal(false);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(spawnSync('pgrep', ['-fc', 'sleep 31.25'], { encoding: 'utf8' }).stdout.trim()).to.equal(
-      '0',
-    );
-  });
 
-  it('answers failed for a language it cannot run', async () => {
-    const r = await ex.run({ ...run, language: 'cobol', eval_id: 'g', code: 'DISPLAY "HI".' });
-    expect(r).to.include({ status: 'failed', exit_code: 127 });
-    expect(r.error).to.match(/Language cobol is not available/);
+    it('stops a program at its timeout with exit code 124', async () => {
+      const r = await ex.run({ ...run, timeout: 1, eval_id: 'c', code: 'while True: pass' });
+      expect(r).to.include({
+        status: 'timeout',
+        exit_code: TIMEOUT_EXIT_CODE,
+        termination_reason: 'timeout',
+      });
+      expect(r.error).to.match(/Timed out after 1 s/);
+    });
+
+    it('holds a python program to its memory limit and says so', async () => {
+      const r = await ex.run({ ...run, eval_id: 'd', code: 'x = bytearray(1024 * 1024 * 1024)' });
+      expect(r).to.include({ status: 'failed', termination_reason: 'memory_limit' });
+      expect(r.error).to.match(/Memory limit of 256 MB reached/);
+    });
+
+    it('holds a javascript program allocating Buffers to the same memory limit', async () => {
+      const r = await ex.run({
+        ...run,
+        language: 'javascript',
+        eval_id: 'd2',
+        code: 'const a = []; for (let i = 0; i < 40; i++) a.push(Buffer.alloc(100 * 1024 * 1024, 1)); console.log("4 GB")',
+      });
+      expect(r).to.include({ status: 'failed', termination_reason: 'memory_limit' });
+      expect(r.output).to.equal('');
+    });
+
+    it('stops a program printing past the output cap and says the output was cut', async () => {
+      const r = await ex.run({
+        ...run,
+        output_bytes: 100,
+        eval_id: 'e',
+        code: 'while True: print("x" * 1000)',
+      });
+      expect(r.output).to.have.length(100);
+      expect(r).to.include({
+        output_truncated: true,
+        status: 'failed',
+        termination_reason: 'output_limit',
+      });
+    });
+
+    it('says the output was not cut when it fits exactly', async () => {
+      const r = await ex.run({ ...run, output_bytes: 4, eval_id: 'e2', code: 'print("abc")' });
+      expect(r).to.include({ output: 'abc\n', output_truncated: false, status: 'completed' });
+    });
+
+    it('kills a running program and everything it started', async () => {
+      const p = ex.run({
+        ...run,
+        eval_id: 'f',
+        code: `import subprocess, time\nsubprocess.Popen(["sleep", "31.${sandbox.length}7"])\ntime.sleep(30)`,
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(alive(`sleep 31.${sandbox.length}7`)).to.equal('1');
+      expect(ex.kill('f')).to.equal(true);
+      const r = await p;
+      expect(r).to.include({ status: 'cancelled', termination_reason: 'cancelled' });
+      expect(ex.running()).to.deep.equal([]);
+      expect(ex.kill('f')).to.equal(false);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(alive(`sleep 31.${sandbox.length}7`)).to.equal('0');
+    });
+
+    it('answers failed for a language it cannot run', async () => {
+      const r = await ex.run({ ...run, language: 'cobol', eval_id: 'g', code: 'DISPLAY "HI".' });
+      expect(r).to.include({ status: 'failed', exit_code: 127 });
+      expect(r.error).to.match(/Language cobol is not available/);
+    });
+
+    it('leaves no work directory behind', async () => {
+      await ex.run({ ...run, eval_id: 'h', code: 'open("left.txt", "w").write("x")' });
+      const mine = readdirSync(tmpdir()).filter((n) =>
+        n.startsWith(`crucible-eval-${process.pid}-`),
+      );
+      expect(mine).to.deep.equal([]);
+    });
+  });
+}
+
+describe('work directories left by a crashed executor', () => {
+  it('are removed at the next start, and those of live executors kept', () => {
+    const root = join(tmpdir(), `crucible-test-${process.pid}`);
+    // pid 2^22+1 is above Linux's pid_max: no such process can exist.
+    const dead = join(root, 'crucible-eval-4194305-abc');
+    const live = join(root, `crucible-eval-${process.ppid}-abc`);
+    mkdirSync(join(dead, 'sub'), { recursive: true });
+    mkdirSync(live, { recursive: true });
+    expect(removeStaleWorkDirs(root)).to.equal(1);
+    expect(existsSync(dead)).to.equal(false);
+    expect(existsSync(live)).to.equal(true);
   });
 });
