@@ -58,8 +58,9 @@ export class Capture {
     this.chunks.push(chunk);
     this.size += chunk.length;
   }
+  /** The output as text; NUL characters become U+FFFD, as storage keeps them. */
   text(): string {
-    return Buffer.concat(this.chunks, this.size).toString('utf8');
+    return Buffer.concat(this.chunks, this.size).toString('utf8').replaceAll('\u0000', '\uFFFD');
   }
 }
 

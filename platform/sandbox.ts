@@ -85,8 +85,11 @@ function bwrapArgv(
     ...['--uid', String(NOBODY), '--gid', String(NOBODY), '--hostname', 'sandbox'],
     ...view(runtimes),
     ...['--proc', '/proc', '--dev', '/dev'],
+    ...['--size', String(limits.diskMb * mb), '--tmpfs', '/dev/shm'],
     ...['--size', String(limits.diskMb * mb), '--perms', '0700', '--tmpfs', BOX_WORK_DIR],
     ...['--symlink', BOX_WORK_DIR, '/tmp'],
+    // The box's own root (a tmpfs bwrap makes) would be writable, and unbounded, without this.
+    ...['--remount-ro', '/'],
     ...(file ? ['--file', '3', `${BOX_WORK_DIR}/${file}`, '--json-status-fd', '4'] : []),
     ...['--chdir', BOX_WORK_DIR, '--clearenv'],
     ...['--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', BOX_WORK_DIR],

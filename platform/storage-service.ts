@@ -12,8 +12,12 @@ type Create = components['schemas']['EvaluationCreate'];
 /** Output and error kept per evaluation, in UTF-8 bytes. */
 export const MAX_OUTPUT_BYTES = 1024 * 1024;
 
-/** `text` cut to at most `max` UTF-8 bytes on a character boundary, and whether it was cut. */
+/**
+ * `text` cut to at most `max` UTF-8 bytes on a character boundary, and whether it was cut. NUL
+ * characters become U+FFFD: PostgreSQL cannot hold them, and a program's output may have them.
+ */
 export function capBytes(text: string, max = MAX_OUTPUT_BYTES): [string, boolean] {
+  text = text.replaceAll('\u0000', '\uFFFD');
   const buf = Buffer.from(text, 'utf8');
   if (buf.length <= max) return [text, false];
   let cut = max;
