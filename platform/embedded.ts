@@ -70,7 +70,20 @@ export async function startPlatform(
       const q = await startQueueService({
         apiKey,
         logger,
-        queue: new TaskQueue({ leaseGraceMs: config.leaseGraceMs }),
+        queue: new TaskQueue({
+          leaseGraceMs: config.leaseGraceMs,
+          maxAttempts: config.queueMaxAttempts,
+          onGiveUp: ({ eval_id, attempts }) =>
+            void events
+              .publish('evaluation:failed', {
+                eval_id,
+                error: `No worker finished it in ${attempts} attempts; the queue gave up`,
+                failed_at: 'attempts',
+              })
+              .catch((err: unknown) =>
+                logger.warn({ err, eval_id }, 'could not announce a give-up'),
+              ),
+        }),
       });
       closers.push(() => q.close());
       queueUrl = loopback((await q.listen(config.platformQueuePort, bind)).port);

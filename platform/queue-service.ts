@@ -16,11 +16,16 @@ interface Task {
   queued_at: string;
   /** Set while a worker holds it: when the hold lapses it goes back to the queue. */
   lease_until?: number;
+  /** How often a worker has taken it. */
+  attempts: number;
 }
 
 export interface QueueOptions {
   /** A taken task returns to the queue this long after its own timeout if no worker reports. */
   leaseGraceMs?: number;
+  /** A task whose lease lapsed this many times is dropped and handed to `onGiveUp`. */
+  maxAttempts?: number;
+  onGiveUp?: (task: { eval_id: string; attempts: number }) => void;
   now?: () => number;
 }
 
@@ -37,7 +42,7 @@ export class TaskQueue {
   private readonly now: () => number;
   private readonly graceMs: number;
 
-  constructor(opts: QueueOptions = {}) {
+  constructor(private readonly opts: QueueOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.graceMs = opts.leaseGraceMs ?? 30_000;
   }
@@ -76,6 +81,7 @@ export class TaskQueue {
       timeout: req.timeout ?? 30,
       priority: req.priority ?? 1,
       seq: this.seq++,
+      attempts: 0,
       queued_at: new Date(this.now()).toISOString(),
     };
     this.tasks.set(task.eval_id, task);
@@ -90,7 +96,10 @@ export class TaskQueue {
       if ((task.lease_until ?? 0) <= now) {
         this.leased.delete(id);
         delete task.lease_until;
-        this.enqueue(task, true);
+        if (task.attempts >= (this.opts.maxAttempts ?? Infinity)) {
+          this.tasks.delete(id);
+          this.opts.onGiveUp?.({ eval_id: id, attempts: task.attempts });
+        } else this.enqueue(task, true);
       }
     }
   }
@@ -101,6 +110,7 @@ export class TaskQueue {
       const task = this.waiting.get(p)?.shift();
       if (!task) continue;
       task.lease_until = this.now() + task.timeout * 1000 + this.graceMs;
+      task.attempts++;
       this.leased.set(task.eval_id, task);
       return task;
     }

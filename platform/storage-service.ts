@@ -151,6 +151,13 @@ export class Storage {
    * is announced (so history shows it before a worker takes it), and a cancellation announced
    * before the record exists leaves a cancelled record that the late `queued` cannot undo.
    */
+  /** A queue gave up on an evaluation: it ends failed, whatever state it was left in. */
+  private async giveUp(id: string, error: string): Promise<unknown> {
+    const d = await this.data.get(id);
+    if (!d) return this.create({ id, code: '', status: 'failed', metadata: { error } });
+    return isTerminal(d.status) ? undefined : this.update(id, { status: 'failed', error });
+  }
+
   follow(bus: EventBus, logger: Logger): () => void {
     return bus.subscribe((channel, payload) => {
       const p = payload as {
@@ -159,36 +166,40 @@ export class Storage {
         language?: string;
         metadata?: Record<string, unknown>;
         reason?: string;
+        error?: string;
+        failed_at?: string;
       };
       const work =
-        channel === 'evaluation:queued'
-          ? this.create(
-              {
-                id: p.eval_id,
-                code: p.code ?? '',
-                language: p.language,
-                status: 'queued',
-                metadata: p.metadata ?? {},
-              },
-              typeof p.metadata?.submitted_at === 'string' ? p.metadata.submitted_at : undefined,
-            )
-          : channel === 'evaluation:cancelled'
-            ? this.data.get(p.eval_id).then((d) =>
-                d
-                  ? isTerminal(d.status)
-                    ? undefined
-                    : this.update(p.eval_id, {
-                        status: 'cancelled',
-                        error: p.reason ?? 'cancelled',
-                      })
-                  : this.create({
-                      id: p.eval_id,
-                      code: '',
-                      status: 'cancelled',
-                      metadata: { reason: p.reason },
-                    }),
+        channel === 'evaluation:failed' && p.failed_at === 'attempts'
+          ? this.giveUp(p.eval_id, p.error ?? 'failed')
+          : channel === 'evaluation:queued'
+            ? this.create(
+                {
+                  id: p.eval_id,
+                  code: p.code ?? '',
+                  language: p.language,
+                  status: 'queued',
+                  metadata: p.metadata ?? {},
+                },
+                typeof p.metadata?.submitted_at === 'string' ? p.metadata.submitted_at : undefined,
               )
-            : undefined;
+            : channel === 'evaluation:cancelled'
+              ? this.data.get(p.eval_id).then((d) =>
+                  d
+                    ? isTerminal(d.status)
+                      ? undefined
+                      : this.update(p.eval_id, {
+                          status: 'cancelled',
+                          error: p.reason ?? 'cancelled',
+                        })
+                    : this.create({
+                        id: p.eval_id,
+                        code: '',
+                        status: 'cancelled',
+                        metadata: { reason: p.reason },
+                      }),
+                )
+              : undefined;
       void Promise.resolve(work).catch((err: unknown) => {
         // A race with the worker or the gateway settles on the state machine; nothing to repair.
         if (!(err instanceof ServiceError))

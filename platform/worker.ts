@@ -79,6 +79,10 @@ export class Worker {
       this.bull.on('error', (err: Error) =>
         this.opts.logger.warn({ err: err.message }, 'job queue error'),
       );
+      // A job out of attempts (failures, or workers that died holding it) ends failed for good.
+      this.bull.on('failed', (job: Bull.Job<JobPayload>, err: Error) => {
+        if (job.attemptsMade >= (job.opts.attempts ?? 1)) void this.giveUp(job, err.message);
+      });
       void this.bull.process(concurrency, async (job: Bull.Job<JobPayload>) => {
         this.taken.bull++;
         await this.execute(job.data, 'bull');
@@ -138,6 +142,30 @@ export class Worker {
           'evaluation not finished; it will be retried',
         );
       }
+    }
+  }
+
+  private async giveUp(job: Bull.Job<JobPayload>, reason: string): Promise<void> {
+    const { storage, events, logger } = this.opts;
+    const id = job.data.eval_id;
+    const error = `Gave up after ${job.attemptsMade} attempts: ${reason}`;
+    try {
+      const current = await storage.find(id);
+      if (current && isTerminal(current.status)) return;
+      if (!current)
+        await storage.create({
+          id,
+          code: job.data.code,
+          language: job.data.language,
+          status: 'queued',
+        });
+      await storage.update(id, { status: 'failed', error });
+      await events.publish('evaluation:failed', { eval_id: id, error, failed_at: 'attempts' });
+    } catch (err) {
+      logger.warn(
+        { eval_id: id, err: isGatewayError(err) ? err.message : err },
+        'could not record a give-up',
+      );
     }
   }
 

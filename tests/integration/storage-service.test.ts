@@ -147,6 +147,25 @@ function storageContract(name: string, make: () => Promise<StorageData>): void {
       await new Promise((r) => setTimeout(r, 50));
       expect((await st.get('f2')).status).to.equal('cancelled');
     });
+
+    it('follows a queue giving up: the evaluation ends failed with the reason, or is created failed', async () => {
+      const bus = createInProcessEventBus();
+      st.follow(bus, silentLogger());
+      await st.create({ id: 'g1', code: 'x', status: 'queued' });
+      const error = 'No worker finished it in 3 attempts; the queue gave up';
+      await bus.publish('evaluation:failed', { eval_id: 'g1', error, failed_at: 'attempts' });
+      await bus.publish('evaluation:failed', { eval_id: 'g2', error, failed_at: 'attempts' });
+      await until(async () => (await data.get('g2')) !== null);
+      await until(async () => (await st.get('g1')).status === 'failed');
+      expect(await st.get('g1')).to.include({ status: 'failed', error });
+      expect((await st.get('g2')).status).to.equal('failed');
+    });
+
+    it('keeps NUL characters of output as U+FFFD, so PostgreSQL can hold it', async () => {
+      await st.create({ id: 'n1', code: 'x', status: 'running' });
+      await st.update('n1', { status: 'completed', output: 'a\u0000b', error: '\u0000' });
+      expect(await st.get('n1')).to.include({ output: 'a\uFFFDb', error: '\uFFFD' });
+    });
   });
 }
 

@@ -41,6 +41,30 @@ describe('TaskQueue (the reference legacy queue)', () => {
     expect(q.take()?.eval_id).to.equal('a'); // back, ahead of later work of its priority
   });
 
+  it('gives a task up after its lease lapsed maxAttempts times, and says so once', () => {
+    let now = 0;
+    const given: unknown[] = [];
+    const q = new TaskQueue({
+      leaseGraceMs: 0,
+      maxAttempts: 2,
+      onGiveUp: (t) => given.push(t),
+      now: () => now,
+    });
+    q.add(task('a', 1, 1));
+    expect(q.take()?.eval_id).to.equal('a');
+    now = 1000;
+    expect(q.take()?.eval_id).to.equal('a'); // second attempt
+    expect(given).to.deep.equal([]);
+    now = 2000;
+    expect(q.take()).to.equal(null);
+    expect(given).to.deep.equal([{ eval_id: 'a', attempts: 2 }]);
+    expect(q.state('a')).to.equal(null);
+    expect(q.counts().total).to.equal(0);
+    now = 9000;
+    q.take();
+    expect(given).to.have.length(1);
+  });
+
   it('forgets a task once reported, and cannot remove one a worker holds', () => {
     const q = new TaskQueue();
     q.add(task('a'));
