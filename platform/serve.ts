@@ -23,7 +23,12 @@ export async function servePlatform(
     );
   }
   const events = createEventBus(config.redisUrl, logger);
-  const platform = await startPlatform(config, events, logger, parts, config.host);
+  const platform = await startPlatform(config, events, logger, parts, config.host).catch(
+    (err: unknown) => {
+      logger.fatal(err instanceof Error ? err.message : String(err));
+      process.exit(1);
+    },
+  );
   logger.info(
     {
       queue: platform.queueUrl,

@@ -10,7 +10,13 @@ const config = configOrExit(process.env);
 const logger = createLogger(config.logLevel);
 if (config.internalApiKeyIsDefault && !config.embedded)
   logger.warn('INTERNAL_API_KEY is not set; using the development key');
-const gateway = await composeGateway(config, configOrExit, process.env, logger);
+const gateway = await composeGateway(config, configOrExit, process.env, logger).catch(
+  (err: unknown) => {
+    // A refusal to start (no sandbox beyond loopback, say) is said plainly, without a stack.
+    logger.fatal(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  },
+);
 const { deps, app } = gateway;
 const address = await app.listen(gateway.config.port, gateway.config.host);
 deps.health.start();
