@@ -18,6 +18,11 @@ RUN npm run build
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
 WORKDIR /app
+# The executor's sandbox (embedded mode, npm run worker) and the runtimes it offers. Embedded
+# mode on HOST=0.0.0.0 refuses to start when bwrap cannot make a box (a container needs user
+# namespaces allowed for it); in front of external services none of this is used.
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap python3 \
+  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalExecutor, TIMEOUT_EXIT_CODE } from '../../platform/local-executor.js';
 import { removeStaleWorkDirs } from '../../platform/work-dirs.js';
+import { until } from '../helpers/services.js';
 
 const run = { timeout: 10, memory_mb: 256, output_bytes: 1_000_000, language: 'python' };
 const alive = (pattern: string): string =>
@@ -132,5 +133,28 @@ describe('work directories left by a crashed executor', () => {
     expect(removeStaleWorkDirs(root)).to.equal(1);
     expect(existsSync(dead)).to.equal(false);
     expect(existsSync(live)).to.equal(true);
+  });
+});
+
+describe('an executor that dies mid-run (SIGKILL, no clean-up)', function () {
+  this.timeout(20_000);
+  it('takes its sandboxed program and everything it started with it', async () => {
+    const name = `61${process.pid % 1000}.${Date.now() % 1000}`;
+    const script = `
+      import { LocalExecutor } from './platform/local-executor.ts';
+      const ex = new LocalExecutor('crash', 1, { sandbox: 'bwrap' });
+      void ex.run({ eval_id: 'x', language: 'bash', timeout: 300, memory_mb: 64, output_bytes: 1000,
+        code: '(setsid sleep ${name} &); sleep ${name}' });`;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        stdio: 'ignore',
+      },
+    );
+    // Anchored: the executor's own command line holds the same words.
+    await until(() => alive(`^sleep ${name}`) === '2', 10_000);
+    child.kill('SIGKILL');
+    await until(() => alive(`^sleep ${name}`) === '0', 5000);
   });
 });
