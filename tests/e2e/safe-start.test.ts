@@ -61,7 +61,7 @@ describe('starting safely: no unsandboxed execution beyond loopback, no shared i
     it('runs, warning loudly at start and in /api/status', async () => {
       expect(gateway.output()).to.include('WITHOUT A SANDBOX');
       const res = await fetch(`${base}/api/status`);
-      const body = await res.json();
+      const body: any = await res.json();
       expect(
         contractViolations(
           'GET',
@@ -86,7 +86,7 @@ describe('starting safely: no unsandboxed execution beyond loopback, no shared i
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ code: 'print(1)' }),
       });
-      const list = await (await fetch(`${base}/api/evaluations`)).json();
+      const list: any = await (await fetch(`${base}/api/evaluations`)).json();
       expect(list.total).to.be.at.least(1);
     });
   });
