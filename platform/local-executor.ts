@@ -196,7 +196,10 @@ export class LocalExecutor {
       };
       this.runs.set(req.eval_id, run);
       onStart?.();
-      (child.stdio[3] as Writable | undefined)?.end(launch.source ?? '');
+      // A box killed before it read its source closes the pipe (EPIPE): that is no crash.
+      const source = child.stdio[3] as Writable | undefined;
+      source?.on('error', () => undefined).end(launch.source ?? '');
+      (child.stdio[4] as Readable | undefined)?.on('error', () => undefined);
       let status = '';
       (child.stdio[4] as Readable | undefined)?.on('data', (c: Buffer) => (status += c.toString()));
       child.stdout?.on('data', (c: Buffer) => run.stdout.add(c));

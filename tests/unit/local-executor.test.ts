@@ -106,6 +106,14 @@ for (const sandbox of ['bwrap', 'none'] as const) {
       expect(alive(`sleep 31.${sandbox.length}7`)).to.equal('0');
     });
 
+    it('survives a kill before the program started (its pipes closed early)', async () => {
+      for (let i = 0; i < 5; i++) {
+        const id = `early-${i}`;
+        const r = await ex.run({ ...run, eval_id: id, code: 'print(1)' }, () => ex.kill(id));
+        expect(r).to.include({ status: 'cancelled', termination_reason: 'cancelled' });
+      }
+    });
+
     it('answers failed for a language it cannot run', async () => {
       const r = await ex.run({ ...run, language: 'cobol', eval_id: 'g', code: 'DISPLAY "HI".' });
       expect(r).to.include({ status: 'failed', exit_code: 127 });
