@@ -30,7 +30,10 @@ export interface Gateway {
   url: string;
   app: App;
   deps: Deps;
-  /** Every event published through the gateway's bus, in order. */
+  /**
+   * Every event about the evaluations this gateway published events for, in order. On a shared
+   * Redis other test runs publish on the same channels; their events are left out.
+   */
   events: { channel: Channel; payload: any }[];
   call<T = any>(method: string, path: string, opts?: CallOptions): Promise<Answer<T>>;
   close(): Promise<void>;
@@ -51,7 +54,15 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
   });
   const deps = await createDeps(config, silentLogger());
   const events: Gateway['events'] = [];
-  deps.events.subscribe((channel, payload) => events.push({ channel, payload }));
+  const own = new Set<string>();
+  const publish = deps.events.publish.bind(deps.events);
+  deps.events.publish = (channel, payload) => {
+    own.add((payload as { eval_id: string }).eval_id);
+    return publish(channel, payload);
+  };
+  deps.events.subscribe((channel, payload) => {
+    if (own.has((payload as { eval_id: string }).eval_id)) events.push({ channel, payload });
+  });
   // A gateway whose Redis is down never completes its subscription; tests of that case go on.
   await Promise.race([deps.events.subscribed(), new Promise((r) => setTimeout(r, 1000))]);
   const app = await buildApp(deps);
