@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { QUEUE, isolate, startGateway } from '../helpers/harness.js';
+import { newEvalId } from '../../lib/ids.js';
+import { QUEUE, STORAGE, isolate, startGateway, stored } from '../helpers/harness.js';
+import { connect } from '../helpers/ws-client.js';
 import type { Gateway } from '../helpers/harness.js';
 
 const queueAccepts = (): nock.Scope =>
@@ -120,5 +122,43 @@ describe('guards at their edges', () => {
       expect((await from('https://evil.example')).allow).to.equal(null);
       expect((await from('https://app.example.evil.example')).allow).to.equal(null);
     });
+  });
+});
+
+describe('WS snapshot then stream', () => {
+  isolate();
+  let gw: Gateway;
+  before(async () => {
+    gw = await startGateway();
+  });
+  after(() => gw.close());
+
+  it('holds an event that arrives while the snapshot is read, and sends it after the snapshot', async () => {
+    const id = newEvalId();
+    const read = nock(STORAGE)
+      .get(`/evaluations/${id}`)
+      .delay(150)
+      .reply(200, stored(id, { status: 'running', started_at: '2024-07-01T12:00:01' }));
+    // The moment the snapshot's read reaches storage, the evaluation finishes.
+    read.on('request', () => {
+      void gw.deps.events.publish('evaluation:completed', {
+        eval_id: id,
+        status: 'completed',
+        output: 'done\n',
+        exit_code: 0,
+      });
+    });
+    const ws = await connect(`${gw.url.replace('http', 'ws')}/ws?eval_id=${id}`);
+    try {
+      await ws.next((m) => m.type === 'event' && m.eval_id === id);
+      const order = ws.messages.filter((m) => m.eval_id === id || m.type === 'subscribed');
+      expect(order.map((m) => `${m.type}:${m.status ?? ''}`)).to.deep.equal([
+        'subscribed:',
+        'snapshot:running',
+        'event:completed',
+      ]);
+    } finally {
+      ws.close();
+    }
   });
 });

@@ -61,8 +61,6 @@ describe('quick start: npm start in embedded mode (separate process, HTTP only)'
   });
   after(() => gateway?.stop());
 
-  const ids: string[] = [];
-
   it("runs the brief's example to completion with exactly its output", async () => {
     const r = await call('POST', '/api/eval', {
       code: STARTING_DONE,
@@ -71,7 +69,6 @@ describe('quick start: npm start in embedded mode (separate process, HTTP only)'
       priority: false,
     });
     expect(r.status).to.equal(202);
-    ids.push(r.body.eval_id);
     const s = await finished(r.body.eval_id);
     expect(s).to.include({
       status: 'completed',
@@ -86,7 +83,6 @@ describe('quick start: npm start in embedded mode (separate process, HTTP only)'
     const r = await call('POST', '/api/eval', {
       code: 'def f():\n    raise ValueError("boom")\nf()',
     });
-    ids.push(r.body.eval_id);
     const s = await finished(r.body.eval_id);
     expect(s).to.include({ status: 'failed', success: false, exit_code: 1 });
     expect(s.error).to.match(/Traceback \(most recent call last\):[\s\S]*ValueError: boom/);
@@ -94,7 +90,6 @@ describe('quick start: npm start in embedded mode (separate process, HTTP only)'
 
   it('stops an infinite loop at its 2 s timeout: failed, exit code 124', async () => {
     const r = await call('POST', '/api/eval', { code: 'while True:\n    pass', timeout: 2 });
-    ids.push(r.body.eval_id);
     const s = await finished(r.body.eval_id);
     expect(s).to.include({ status: 'failed', exit_code: 124, success: false });
     expect(s.runtime_ms).to.be.within(1900, 6000);
@@ -106,7 +101,6 @@ describe('quick start: npm start in embedded mode (separate process, HTTP only)'
       code: 'import time\nwhile True:\n    time.sleep(0.1)',
       timeout: 60,
     });
-    ids.push(r.body.eval_id);
     await runningNow(r.body.eval_id);
     const c = await call('POST', `/api/eval/${r.body.eval_id}/cancel?terminate=true`);
     expect(c.body).to.include({
@@ -124,7 +118,6 @@ describe('quick start: npm start in embedded mode (separate process, HTTP only)'
       code: 'import time\nwhile True:\n    time.sleep(0.1)',
       timeout: 60,
     });
-    ids.push(r.body.eval_id);
     await runningNow(r.body.eval_id);
     const k = await call('POST', `/api/eval/${r.body.eval_id}/kill`);
     expect(k.status).to.equal(200);
@@ -151,17 +144,24 @@ describe('quick start: npm start in embedded mode (separate process, HTTP only)'
       previous_status: 'queued',
     });
     for (const id of busy) await call('POST', `/api/eval/${id}/cancel?terminate=true`);
-    ids.push(...busy, waiting);
   });
 
-  it('shows all of them in the history and the statistics', async () => {
+  it('shows its evaluations in the history and counts them in the statistics', async () => {
+    // Deltas around its own submissions: whatever ran before leaves them unchanged.
+    const before = (await call('GET', '/api/statistics')).body;
+    const ok = (await call('POST', '/api/eval', { code: 'print("counted")' })).body.eval_id;
+    const bad = (await call('POST', '/api/eval', { code: 'raise SystemExit(3)' })).body.eval_id;
+    expect((await finished(ok)).status).to.equal('completed');
+    expect((await finished(bad)).status).to.equal('failed');
     const list = await call('GET', '/api/evaluations?limit=100');
     const listed = list.body.evaluations.map((e: any) => e.eval_id);
-    for (const id of ids) expect(listed).to.include(id);
-    const stats = await call('GET', '/api/statistics');
-    expect(stats.body.storage.total_evaluations).to.be.at.least(ids.length);
-    expect(stats.body.storage.by_status).to.include({ completed: 1, failed: 2, cancelled: 5 });
-    expect(stats.body.gateway.submissions.legacy).to.equal(ids.length);
+    expect(listed).to.include.members([ok, bad]);
+    const after = (await call('GET', '/api/statistics')).body;
+    const count = (s: any, k: string): number => s.storage.by_status[k] ?? 0;
+    expect(after.storage.total_evaluations - before.storage.total_evaluations).to.equal(2);
+    expect(count(after, 'completed') - count(before, 'completed')).to.equal(1);
+    expect(count(after, 'failed') - count(before, 'failed')).to.equal(1);
+    expect(after.gateway.submissions.legacy - before.gateway.submissions.legacy).to.equal(2);
   });
 
   it('reports every service of the embedded platform healthy', async () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { HealthMonitor } from '../../server/health.js';
 import type { HealthProbe } from '../../server/health.js';
 import { silentLogger } from '../../lib/logger.js';
+import { sleep, until } from '../helpers/services.js';
 
 const ok: HealthProbe = { check: () => Promise.resolve() };
 const failing = (message: string): HealthProbe => ({
@@ -36,6 +37,35 @@ describe('HealthMonitor', () => {
     clock.t += 1;
     expect(m.nextDelay()).to.equal(15_000);
     expect(m.snapshot().in_grace_period).to.equal(false);
+  });
+
+  it('runs its background loop at the grace interval, then at the normal one', async () => {
+    let checks = 0;
+    let graceOver = false;
+    const counting: HealthProbe = { check: () => (checks++, Promise.resolve()) };
+    const m = new HealthMonitor({
+      queue: counting,
+      storage: ok,
+      redis: { disabled: true, check: () => Promise.resolve() },
+      executors: {},
+      intervalMs: 3_600_000,
+      graceMs: 60_000,
+      graceIntervalMs: 5,
+      logger: silentLogger(),
+      now: () => (graceOver ? 1e12 : 0),
+    });
+    m.start();
+    try {
+      // At the hour-long normal interval only the first check would come.
+      await until(() => checks >= 4, 5000);
+      graceOver = true;
+      await until(() => !m.inGracePeriod());
+      const after = checks;
+      await sleep(100); // 20 grace intervals: none of them may bring a check now
+      expect(checks - after).to.be.at.most(1); // one round may have been under way
+    } finally {
+      m.stop();
+    }
   });
 
   it('counts consecutive failures and clears them on recovery', async () => {
