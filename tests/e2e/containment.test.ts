@@ -225,10 +225,10 @@ print('parent ends')`,
       'python',
       `import time\nopen('/work/${marker}', 'w').write('${marker}')\nprint('${marker}')\ntime.sleep(4)`,
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    // B looks for two seconds, while A runs (A lasts four).
     const b = await evaluate(
       'bash',
-      `grep -rl '${marker}' /work /tmp /proc/[0-9]*/cmdline /proc/[0-9]*/cwd/ 2>/dev/null; ls /proc | grep -c '^[0-9]'; echo end`,
+      `for i in $(seq 20); do grep -rl '${marker}' /work /tmp /proc/[0-9]*/cmdline /proc/[0-9]*/cwd/ 2>/dev/null; sleep 0.1; done; ls /proc | grep -c '^[0-9]'; echo end`,
     );
     expect((await a).status).to.equal('completed');
     expect(b.status, b.error).to.equal('completed');

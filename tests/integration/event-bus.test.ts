@@ -5,6 +5,7 @@ import type { Channel, EventBus } from '../../clients/event-bus.js';
 import { silentLogger } from '../../lib/logger.js';
 import { newEvalId } from '../../lib/ids.js';
 import { QUEUE, refusedUrl, startGateway } from '../helpers/harness.js';
+import { until } from '../helpers/services.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -101,13 +102,7 @@ describe('a gateway with REDIS_URL (real Redis)', () => {
         .reply(200, (_u, body: any) => ({ eval_id: body.eval_id, status: 'queued', position: 0 }));
       const r = await gw.call('POST', '/api/eval', { json: { code: 'print(1)' } });
       expect(r.status).to.equal(202);
-      for (
-        let i = 0;
-        i < 30 && seen.filter((e) => e.payload.eval_id === r.body.eval_id).length < 2;
-        i++
-      ) {
-        await new Promise((res) => setTimeout(res, 50));
-      }
+      await until(() => seen.filter((e) => e.payload.eval_id === r.body.eval_id).length >= 2);
       const mine = seen.filter((e) => e.payload.eval_id === r.body.eval_id);
       expect(mine.map((e) => e.channel)).to.deep.equal([
         'evaluation:submitted',

@@ -23,7 +23,9 @@ function storageContract(name: string, make: () => Promise<StorageData>): void {
     let st: Storage;
     beforeEach(async () => {
       data = await make();
-      st = new Storage(data);
+      // A clock that moves a millisecond a reading, so creation order is never a tie.
+      let t = Date.now();
+      st = new Storage(data, () => new Date(t++));
     });
     afterEach(() => data.close());
 
@@ -98,7 +100,6 @@ function storageContract(name: string, make: () => Promise<StorageData>): void {
         ['l3', 'queued'],
       ] as const) {
         await st.create({ id, code: 'x', status });
-        await new Promise((r) => setTimeout(r, 5));
       }
       await st.update('l2', { status: 'completed', runtime_ms: 100 });
       const page = await data.list({
@@ -144,8 +145,18 @@ function storageContract(name: string, make: () => Promise<StorageData>): void {
         language: 'python',
         metadata: { submitted_at, timeout: 30, priority: false },
       });
-      await new Promise((r) => setTimeout(r, 50));
+      // The queued event for f2 must find it cancelled and leave it so (it creates nothing new).
+      const events = async () => (await data.events('f2')).length;
+      const trail = await events();
+      await bus.publish('evaluation:queued', {
+        eval_id: 'f-marker',
+        code: 'x',
+        language: 'python',
+        metadata: { submitted_at, timeout: 30, priority: false },
+      });
+      await until(async () => (await data.get('f-marker')) !== null);
       expect((await st.get('f2')).status).to.equal('cancelled');
+      expect(await events()).to.equal(trail);
     });
 
     it('follows a queue giving up: the evaluation ends failed with the reason, or is created failed', async () => {

@@ -92,15 +92,13 @@ for (const sandbox of ['bwrap', 'none'] as const) {
         eval_id: 'f',
         code: `import subprocess, time\nsubprocess.Popen(["sleep", "31.${sandbox.length}7"])\ntime.sleep(30)`,
       });
-      await new Promise((r) => setTimeout(r, 500));
-      expect(alive(`sleep 31.${sandbox.length}7`)).to.equal('1');
+      await until(() => alive(`^sleep 31.${sandbox.length}7`) === '1', 5000);
       expect(ex.kill('f')).to.equal(true);
       const r = await p;
       expect(r).to.include({ status: 'cancelled', termination_reason: 'cancelled' });
       expect(ex.running()).to.deep.equal([]);
       expect(ex.kill('f')).to.equal(false);
-      await new Promise((r) => setTimeout(r, 200));
-      expect(alive(`sleep 31.${sandbox.length}7`)).to.equal('0');
+      await until(() => alive(`^sleep 31.${sandbox.length}7`) === '0', 2000);
     });
 
     it('survives a kill before the program started (its pipes closed early)', async () => {
