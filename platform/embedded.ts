@@ -17,7 +17,6 @@ export interface Platform {
   storageUrl: string;
   executorUrl: string;
   executorId: string;
-  worker: Worker;
   storageKind: 'postgres' | 'memory';
   /** What an operator must know: no sandbox, say. */
   warnings: string[];
@@ -135,26 +134,26 @@ export async function startPlatform(
       timeoutMs: config.downstreamTimeoutMs,
       retries: config.downstreamRetries,
     };
-    const worker = new Worker({
-      executor,
-      queue: createQueueService({ ...http, baseUrl: queueUrl }),
-      storage: createStorageService({ ...http, baseUrl: storageUrl }),
-      events,
-      bull:
-        config.celeryEnabled && config.celeryBrokerUrl
-          ? {
-              redisUrl: config.celeryBrokerUrl,
-              name: config.bullQueue,
-              prefix: config.bullPrefix,
-              lockMs: config.workerLockMs,
-            }
-          : undefined,
-      concurrency: config.workerConcurrency,
-      pollMs: config.workerPollMs,
-      limits,
-      logger,
-    });
     if (parts.worker) {
+      const worker = new Worker({
+        executor,
+        queue: createQueueService({ ...http, baseUrl: queueUrl }),
+        storage: createStorageService({ ...http, baseUrl: storageUrl }),
+        events,
+        bull:
+          config.celeryEnabled && config.celeryBrokerUrl
+            ? {
+                redisUrl: config.celeryBrokerUrl,
+                name: config.bullQueue,
+                prefix: config.bullPrefix,
+                lockMs: config.workerLockMs,
+              }
+            : undefined,
+        concurrency: config.workerConcurrency,
+        pollMs: config.workerPollMs,
+        limits,
+        logger,
+      });
       await worker.start();
       closers.push(() => worker.stop());
     }
@@ -172,7 +171,6 @@ export async function startPlatform(
       storageUrl,
       executorUrl: loopback(executorPort),
       executorId: executor.id,
-      worker,
       storageKind,
       warnings,
       close,

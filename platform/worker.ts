@@ -43,7 +43,6 @@ interface Work {
  * lapses. Work is therefore done at least once.
  */
 export class Worker {
-  readonly taken: Record<QueueBackend, number> = { legacy: 0, bull: 0 };
   private stopped = false;
   private bull: Bull.Queue | undefined;
   private loops: Promise<void>[] = [];
@@ -84,7 +83,6 @@ export class Worker {
         if (job.attemptsMade >= (job.opts.attempts ?? 1)) void this.giveUp(job, err.message);
       });
       void this.bull.process(concurrency, async (job: Bull.Job<JobPayload>) => {
-        this.taken.bull++;
         await this.execute(job.data, 'bull');
       });
     }
@@ -131,7 +129,6 @@ export class Worker {
         await this.sleep(pollMs);
         continue;
       }
-      this.taken.legacy++;
       try {
         await this.execute(task, 'legacy');
         await queue.report(task.eval_id, true);

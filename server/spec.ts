@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { components } from '../generated/types/gateway.js';
-import { generatedDir, projectRoot, specPath } from '../lib/paths.js';
+import { generatedDir, specPath } from '../lib/paths.js';
 
 type Endpoint = components['schemas']['ApiRoot']['endpoints'][number];
 
@@ -100,9 +100,3 @@ window.ui = SwaggerUIBundle({
     redocHtml,
   };
 }
-
-/** Where the docs portal's static files come from (installed packages). */
-export const docsAssets = {
-  swagger: join(projectRoot, 'node_modules', 'swagger-ui-dist'),
-  redoc: join(projectRoot, 'node_modules', 'redoc', 'bundles'),
-};
