@@ -8,6 +8,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY spec ./spec
 COPY generated ./generated
 COPY lib ./lib
+COPY core ./core
 COPY clients ./clients
 COPY handlers ./handlers
 COPY server ./server

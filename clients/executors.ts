@@ -1,21 +1,9 @@
-import type { components } from '../generated/types/executor.js';
 import type { ExecutorTarget } from '../lib/config.js';
 import { GatewayError } from '../lib/errors.js';
 import { DownstreamHttp } from './http.js';
 import type { DownstreamOptions } from './http.js';
-
-export type KillAnswer = components['schemas']['KillResult'];
-
-/** The executor services (`spec/downstream/executor.yaml`), found by executor id. */
-export interface Executors {
-  /** The executors named in the configuration, for health checks. */
-  readonly known: readonly ExecutorTarget[];
-  /** The URL an executor id maps to: EXECUTOR_URLS first, else EXECUTOR_URL_TEMPLATE. */
-  urlOf(executorId: string): string;
-  /** Kill an evaluation's process; GW_ERR_NOT_RUNNING when the executor runs nothing by that id. */
-  kill(executorId: string, evalId: string): Promise<KillAnswer>;
-  health(executorId: string, timeoutMs: number): Promise<void>;
-}
+import type { Executors, KillAnswer } from '../core/ports/executors.js';
+export type { Executors, KillAnswer } from '../core/ports/executors.js';
 
 export interface ExecutorsOptions extends Omit<DownstreamOptions, 'displayName' | 'baseUrl'> {
   known: readonly ExecutorTarget[];

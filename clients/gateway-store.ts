@@ -1,54 +1,14 @@
-import type { EvaluationState } from '../lib/lifecycle.js';
-import type { QueueBackend } from '../lib/submitter.js';
-
-/** What the gateway itself knows of an evaluation it accepted. */
-export interface SubmissionRecord {
-  eval_id: string;
-  backend: QueueBackend;
-  /** The backend's own id of the task (the Bull job id, the queue service's task id). */
-  task_id: string;
-  status: EvaluationState;
-  language: string;
-  timeout: number;
-  priority: boolean;
-  /** The client that submitted it (its API key's fingerprint or address), when known. */
-  client: string | null;
-  fallback: boolean;
-  batch: boolean;
-  submitted_at: Date;
-}
-
-/** The stored first answer to a request made with an Idempotency-Key. */
-export interface IdempotentAnswer {
-  status: number;
-  body: unknown;
-}
-
-export type IdempotencyClaim =
-  | { state: 'claimed' }
-  | { state: 'pending'; requestHash: string }
-  | { state: 'done'; requestHash: string; answer: IdempotentAnswer };
-
-/** The gateway's own record: which backend took each evaluation, and idempotent answers. */
-export interface GatewayStore {
-  readonly kind: 'postgres' | 'memory';
-  record(rec: SubmissionRecord): Promise<void>;
-  find(evalId: string): Promise<SubmissionRecord | null>;
-  setStatus(evalId: string, status: EvaluationState): Promise<void>;
-  /**
-   * Claims `key` for a request whose body hashes to `requestHash`, or says what an earlier
-   * request with the same key left: still running (`pending`) or its answer (`done`).
-   */
-  claim(key: string, requestHash: string): Promise<IdempotencyClaim>;
-  /** Stores the answer of a claimed request. */
-  complete(key: string, answer: IdempotentAnswer): Promise<void>;
-  /** Gives a claim up (the request failed in a way a retry may fix). */
-  release(key: string): Promise<void>;
-  /** Forgets idempotency keys older than the TTL; returns how many. */
-  prune(): Promise<number>;
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
+import type {
+  GatewayStore,
+  IdempotentAnswer,
+  SubmissionRecord,
+} from '../core/ports/gateway-store.js';
+export type {
+  GatewayStore,
+  IdempotencyClaim,
+  IdempotentAnswer,
+  SubmissionRecord,
+} from '../core/ports/gateway-store.js';
 
 /**
  * Records kept in memory by default; older ones are forgotten first. A record matters from the

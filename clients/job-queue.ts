@@ -1,41 +1,11 @@
 import Bull from 'bull';
 import { Redis } from 'ioredis';
-import type { components } from '../generated/types/events.js';
 import { GatewayError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { describeErrors, schemaValidator } from '../lib/validators.js';
 import { FIRST_CONNECT_WAIT_MS, firstConnect } from '../lib/redis.js';
-
-export type JobPayload = components['schemas']['JobPayload'];
-
-/** What cancelling an evaluation's job achieved. */
-export type JobCancelOutcome = 'removed' | 'active' | 'finished' | 'unknown';
-
-export interface JobCounts {
-  workers: number;
-  waiting: number;
-  active: number;
-  delayed: number;
-  failed: number;
-  completed: number;
-}
-
-/** The job queue (Bull on Redis), which plays the part the brief gives Celery. */
-export interface JobQueue {
-  readonly name: string;
-  /** True while the connection to Redis is up. */
-  readonly connected: boolean;
-  /**
-   * Adds one job whose id is the eval_id, so a repeated add never makes a second job. Fails at
-   * once (503) when Redis is not connected rather than queueing the command for later.
-   */
-  add(payload: JobPayload): Promise<void>;
-  /** Removes a job still waiting; an active one is left for the caller to signal. */
-  cancel(evalId: string): Promise<JobCancelOutcome>;
-  counts(): Promise<JobCounts>;
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
+import type { JobCancelOutcome, JobQueue } from '../core/ports/job-queue.js';
+export type { JobCancelOutcome, JobCounts, JobPayload, JobQueue } from '../core/ports/job-queue.js';
 
 export interface JobQueueOptions {
   redisUrl: string;

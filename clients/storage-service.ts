@@ -1,46 +1,25 @@
-import type { components } from '../generated/types/storage.js';
 import { GatewayError } from '../lib/errors.js';
-import { isTerminal } from '../lib/lifecycle.js';
+import { isTerminal } from '../core/lifecycle.js';
 import { DownstreamHttp } from './http.js';
 import type { DownstreamOptions } from './http.js';
-
-export type StoredEvaluation = components['schemas']['Evaluation'];
-export type EvaluationPage = components['schemas']['EvaluationPage'];
-export type EvaluationUpdate = components['schemas']['EvaluationUpdate'];
-export type RunningInfo = components['schemas']['RunningInfo'];
-export type StorageStatistics = components['schemas']['Statistics'];
-export type EvaluationStateName = components['schemas']['EvaluationState'];
-export type EvaluationCreate = components['schemas']['EvaluationCreate'];
-
-export interface ListQuery {
-  limit: number;
-  offset: number;
-  status?: EvaluationStateName;
-  language?: string;
-}
-
-/** The storage service (`spec/downstream/storage.yaml`). */
-export interface StorageService {
-  readonly displayUrl: string;
-  /** One evaluation; GW_ERR_EVALUATION_NOT_FOUND when storage has none by that id. */
-  get(id: string): Promise<StoredEvaluation>;
-  /** Like get, but null instead of the 404. */
-  find(id: string): Promise<StoredEvaluation | null>;
-  list(query: ListQuery): Promise<EvaluationPage>;
-  /** Partial update; 409 from storage (a move the state machine forbids) becomes GW_ERR_EVALUATION_TERMINAL. */
-  update(id: string, patch: EvaluationUpdate): Promise<StoredEvaluation>;
-  /** Where the evaluation runs, or null when it does not run. */
-  running(id: string): Promise<RunningInfo | null>;
-  statistics(): Promise<StorageStatistics>;
-  health(timeoutMs: number): Promise<void>;
-  /** For workers: creates the evaluation; false when it exists already. */
-  create(e: EvaluationCreate): Promise<boolean>;
-  /** For workers: records where the evaluation runs. */
-  markRunning(
-    id: string,
-    where: { executor_id: string; container_id?: string; job_name?: string },
-  ): Promise<void>;
-}
+import type {
+  EvaluationPage,
+  RunningInfo,
+  StorageService,
+  StorageStatistics,
+  StoredEvaluation,
+} from '../core/ports/storage-service.js';
+export type {
+  EvaluationCreate,
+  EvaluationPage,
+  EvaluationStateName,
+  EvaluationUpdate,
+  ListQuery,
+  RunningInfo,
+  StorageService,
+  StorageStatistics,
+  StoredEvaluation,
+} from '../core/ports/storage-service.js';
 
 export interface StorageOptions extends Omit<DownstreamOptions, 'displayName'> {
   /** Keep terminal evaluations in memory (`ENABLE_CACHING`); they never change again. */

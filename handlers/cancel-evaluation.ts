@@ -1,6 +1,6 @@
 import { GatewayError } from '../lib/errors.js';
-import { isTerminal } from '../lib/lifecycle.js';
-import type { QueueBackend } from '../lib/submitter.js';
+import { isTerminal } from '../core/lifecycle.js';
+import type { QueueBackend } from '../core/evaluation.js';
 import { findRecord, noteStatus } from './evaluation-lookup.js';
 import type { Deps, Handler } from './types.js';
 

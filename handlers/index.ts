@@ -1,4 +1,4 @@
-import { Submitter } from '../lib/submitter.js';
+import { Submitter } from '../core/submitter.js';
 import type { Deps, Handlers } from './types.js';
 import { submitEvaluation } from './submit-evaluation.js';
 import { submitEvaluationBatch } from './submit-evaluation-batch.js';

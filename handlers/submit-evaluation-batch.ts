@@ -1,7 +1,7 @@
 import { isGatewayError, validationError } from '../lib/errors.js';
-import { idempotent } from '../lib/idempotency.js';
-import type { Submitter } from '../lib/submitter.js';
-import { newEvalId } from '../lib/ids.js';
+import { idempotent } from '../core/idempotency.js';
+import type { Submitter } from '../core/submitter.js';
+import { newEvalId } from '../core/ids.js';
 import { mapConcurrent } from '../lib/concurrency.js';
 import type { components } from '../generated/types/gateway.js';
 import type { Deps, Handler, Reply } from './types.js';

@@ -1,6 +1,6 @@
 import { validationError } from '../lib/errors.js';
-import { idempotent } from '../lib/idempotency.js';
-import type { Submitter } from '../lib/submitter.js';
+import { idempotent } from '../core/idempotency.js';
+import type { Submitter } from '../core/submitter.js';
 import type { Deps, Handler, Reply } from './types.js';
 
 export function submitEvaluation(

@@ -3,15 +3,15 @@ import type { AnyReply, BodyOf, PathOf, QueryOf, ReplyOf } from '../lib/operatio
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { GatewayStats } from '../lib/stats.js';
-import type { QueueService } from '../clients/queue-service.js';
-import type { StorageService } from '../clients/storage-service.js';
-import type { Executors } from '../clients/executors.js';
-import type { EventBus } from '../clients/event-bus.js';
-import type { JobQueue } from '../clients/job-queue.js';
-import type { GatewayStore } from '../clients/gateway-store.js';
-import type { TrafficSplit } from '../lib/traffic-split.js';
-import type { HealthMonitor } from '../server/health.js';
-import type { SpecInfo } from '../server/spec.js';
+import type { SpecInfo } from '../lib/spec.js';
+import type { EventBus } from '../core/ports/event-bus.js';
+import type { Executors } from '../core/ports/executors.js';
+import type { GatewayStore } from '../core/ports/gateway-store.js';
+import type { HealthView } from '../core/ports/health.js';
+import type { JobQueue } from '../core/ports/job-queue.js';
+import type { QueueService } from '../core/ports/queue-service.js';
+import type { StorageService } from '../core/ports/storage-service.js';
+import type { TrafficSplit } from '../core/traffic-split.js';
 
 export type OperationId = keyof operations;
 
@@ -26,7 +26,7 @@ export interface Deps {
   events: EventBus;
   store: GatewayStore;
   split: TrafficSplit;
-  health: HealthMonitor;
+  health: HealthView;
   stats: GatewayStats;
   logger: Logger;
   spec: SpecInfo;

@@ -1,5 +1,5 @@
 import { GatewayError } from '../lib/errors.js';
-import { canMove, isTerminal } from '../lib/lifecycle.js';
+import { canMove, isTerminal } from '../core/lifecycle.js';
 import { noteStatus } from './evaluation-lookup.js';
 import type { Deps, Handler } from './types.js';
 import { statusView } from './views.js';

@@ -10,9 +10,9 @@ import { digest, keyMatches } from '../lib/keys.js';
 import type { Logger } from '../lib/logger.js';
 import type { AnyReply, BodyOf, PathOf, QueryOf, ReplyOf } from '../lib/operation-types.js';
 import { describeErrors } from '../lib/validators.js';
-import { createBackend } from '../server/openapi.js';
-import { Router } from '../server/router.js';
-import { header, readJson } from '../server/body.js';
+import { createBackend } from '../lib/http/openapi.js';
+import { Router } from '../lib/http/router.js';
+import { header, readJson } from '../lib/http/body.js';
 
 /** A service's failure as its contract answers it: a status and `{detail}`. */
 export class ServiceError extends Error {

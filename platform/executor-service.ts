@@ -1,3 +1,4 @@
+import { DEFAULT_LANGUAGE } from '../core/evaluation.js';
 import type { operations } from '../generated/types/executor.js';
 import type { Logger } from '../lib/logger.js';
 import { ServiceError, downstreamDocument, serveContract } from './contract-server.js';
@@ -34,7 +35,7 @@ export function startExecutorService(opts: {
         const r = await ex.run({
           eval_id: body.eval_id,
           code: body.code,
-          language: body.language ?? 'python',
+          language: body.language ?? DEFAULT_LANGUAGE,
           timeout: body.timeout,
           memory_mb: opts.memoryMb,
           output_bytes: opts.outputBytes,

@@ -1,3 +1,4 @@
+import { DEFAULT_LANGUAGE } from '../core/evaluation.js';
 import type { components, operations } from '../generated/types/queue.js';
 import type { Logger } from '../lib/logger.js';
 import { ServiceError, downstreamDocument, serveContract } from './contract-server.js';
@@ -76,7 +77,7 @@ export class TaskQueue {
     const task: Task = {
       eval_id: req.eval_id,
       code: req.code,
-      language: req.language ?? 'python',
+      language: req.language ?? DEFAULT_LANGUAGE,
       engine: req.engine ?? 'docker',
       timeout: req.timeout ?? 30,
       priority: req.priority ?? 1,

@@ -1,7 +1,7 @@
 import { createLogger } from '../lib/logger.js';
 import type { Config } from '../lib/config.js';
 import { createEventBus } from '../clients/event-bus.js';
-import { configOrExit, onShutdown } from '../server/boot.js';
+import { configOrExit, onShutdown } from '../lib/boot.js';
 import { startPlatform } from './embedded.js';
 import type { PlatformParts } from './embedded.js';
 

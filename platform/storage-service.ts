@@ -1,6 +1,7 @@
+import { DEFAULT_LANGUAGE } from '../core/evaluation.js';
 import type { components, operations } from '../generated/types/storage.js';
 import type { EventBus } from '../clients/event-bus.js';
-import { canMove, isTerminal } from '../lib/lifecycle.js';
+import { canMove, isTerminal } from '../core/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 import { ServiceError, downstreamDocument, serveContract } from './contract-server.js';
 import type { ContractServer } from './contract-server.js';
@@ -45,7 +46,7 @@ export class Storage {
       id: c.id,
       status: c.status ?? 'submitted',
       code: c.code,
-      language: c.language ?? 'python',
+      language: c.language ?? DEFAULT_LANGUAGE,
       created_at: createdAt ?? this.now().toISOString(),
       started_at: null,
       completed_at: null,

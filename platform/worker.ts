@@ -4,9 +4,9 @@ import type { QueueService } from '../clients/queue-service.js';
 import type { StorageService } from '../clients/storage-service.js';
 import type { JobPayload } from '../clients/job-queue.js';
 import { GatewayError, isGatewayError } from '../lib/errors.js';
-import { isTerminal } from '../lib/lifecycle.js';
+import { isTerminal } from '../core/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
-import type { QueueBackend } from '../lib/submitter.js';
+import type { QueueBackend } from '../core/evaluation.js';
 import type { LocalExecutor } from './local-executor.js';
 
 export interface WorkerOptions {

@@ -11,10 +11,10 @@ import { digest, keyMatches } from '../lib/keys.js';
 import type { ValidationIssue } from '../lib/errors.js';
 import { createHandlers } from '../handlers/index.js';
 import type { AnyReply, Deps, Handlers, OperationId, Request } from '../handlers/types.js';
-import { Router } from './router.js';
-import type { RouteOperation } from './router.js';
-import { createBackend } from './openapi.js';
-import { header, readJson } from './body.js';
+import { Router } from '../lib/http/router.js';
+import type { RouteOperation } from '../lib/http/router.js';
+import { createBackend } from '../lib/http/openapi.js';
+import { header, readJson } from '../lib/http/body.js';
 import { attachWebSocket } from './ws.js';
 import type { WsServer } from './ws.js';
 

@@ -3,14 +3,14 @@ import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { createEventBus } from '../clients/event-bus.js';
 import type { Platform } from '../platform/embedded.js';
-import type { Deps } from '../handlers/types.js';
 import { buildApp } from './app.js';
 import type { App } from './app.js';
 import { closeDeps, createDeps } from './deps.js';
+import type { ServerDeps } from './deps.js';
 
 export interface Gateway {
   config: Readonly<Config>;
-  deps: Deps;
+  deps: ServerDeps;
   app: App;
   /** The reference platform started in this process (embedded mode), if any. */
   platform: Platform | undefined;

@@ -2,7 +2,7 @@ import type { Config } from '../lib/config.js';
 import { redact } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { GatewayStats } from '../lib/stats.js';
-import { TrafficSplit } from '../lib/traffic-split.js';
+import { TrafficSplit } from '../core/traffic-split.js';
 import { createQueueService } from '../clients/queue-service.js';
 import { createStorageService } from '../clients/storage-service.js';
 import { createExecutors } from '../clients/executors.js';
@@ -10,8 +10,13 @@ import { createEventBus } from '../clients/event-bus.js';
 import type { EventBus } from '../clients/event-bus.js';
 import { createMemoryStore } from '../clients/gateway-store.js';
 import type { Deps } from '../handlers/types.js';
+
+/** The handlers' dependencies as the server holds them: the health monitor it runs, too. */
+export interface ServerDeps extends Deps {
+  health: HealthMonitor;
+}
 import { HealthMonitor } from './health.js';
-import { loadSpec } from './spec.js';
+import { loadSpec } from '../lib/spec.js';
 
 /** Terminal evaluations kept in memory when ENABLE_CACHING is on. */
 const TERMINAL_CACHE_SIZE = 10_000;
@@ -26,7 +31,7 @@ export async function createDeps(
   logger: Logger,
   /** An event bus made by the caller (shared with an embedded platform). */
   given: { events?: EventBus; warnings?: readonly string[] } = {},
-): Promise<Deps> {
+): Promise<ServerDeps> {
   const http = {
     apiKey: config.internalApiKey,
     timeoutMs: config.downstreamTimeoutMs,
@@ -112,7 +117,7 @@ export async function createDeps(
 }
 
 /** Closes every connection the dependencies hold. */
-export async function closeDeps(deps: Deps): Promise<void> {
+export async function closeDeps(deps: ServerDeps): Promise<void> {
   deps.health.stop();
   await Promise.allSettled([deps.events.close(), deps.jobQueue?.close(), deps.store.close()]);
 }

@@ -1,5 +1,6 @@
 import type { components } from '../generated/types/gateway.js';
 import type { Logger } from '../lib/logger.js';
+import type { HealthView } from '../core/ports/health.js';
 
 type ServiceHealth = components['schemas']['ServiceHealth'];
 type PlatformStatus = components['schemas']['PlatformStatus'];
@@ -42,7 +43,7 @@ const CHECK_TIMEOUT_MS = 2000;
  * Checks every downstream service in the background and keeps what it measured. Nothing on a
  * request path waits for a check; /api/status and /readyz read the last results.
  */
-export class HealthMonitor {
+export class HealthMonitor implements HealthView {
   private readonly entries = new Map<string, Entry>();
   private readonly startedAt: number;
   private readonly now: () => number;

@@ -3,7 +3,7 @@
  * and STORAGE_SERVICE_URL it runs the reference platform in this process (embedded mode).
  */
 import { createLogger } from '../lib/logger.js';
-import { configOrExit, onShutdown } from './boot.js';
+import { configOrExit, onShutdown } from '../lib/boot.js';
 import { composeGateway } from './compose.js';
 
 const config = configOrExit(process.env);

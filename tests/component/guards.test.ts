@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { newEvalId } from '../../lib/ids.js';
+import { newEvalId } from '../../core/ids.js';
 import { QUEUE, STORAGE, isolate, startGateway, stored } from '../helpers/harness.js';
 import { connect } from '../helpers/ws-client.js';
 import type { Gateway } from '../helpers/harness.js';

@@ -5,8 +5,8 @@ import { silentLogger } from '../../lib/logger.js';
 import { buildApp } from '../../server/app.js';
 import type { App } from '../../server/app.js';
 import { closeDeps, createDeps } from '../../server/deps.js';
+import type { ServerDeps } from '../../server/deps.js';
 import type { Channel } from '../../clients/event-bus.js';
-import type { Deps } from '../../handlers/types.js';
 import { contractViolations } from './contract.js';
 
 export const QUEUE = 'http://queue.test:8081';
@@ -29,7 +29,7 @@ export interface CallOptions {
 export interface Gateway {
   url: string;
   app: App;
-  deps: Deps;
+  deps: ServerDeps;
   /**
    * Every event about the evaluations this gateway published events for, in order. On a shared
    * Redis other test runs publish on the same channels; their events are left out.

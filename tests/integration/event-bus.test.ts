@@ -3,7 +3,7 @@ import nock from 'nock';
 import { createRedisEventBus } from '../../clients/event-bus.js';
 import type { Channel, EventBus } from '../../clients/event-bus.js';
 import { silentLogger } from '../../lib/logger.js';
-import { newEvalId } from '../../lib/ids.js';
+import { newEvalId } from '../../core/ids.js';
 import { QUEUE, refusedUrl, startGateway } from '../helpers/harness.js';
 import { until } from '../helpers/services.js';
 

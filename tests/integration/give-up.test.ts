@@ -4,7 +4,7 @@ import { createInProcessEventBus } from '../../clients/event-bus.js';
 import { createJobQueue } from '../../clients/job-queue.js';
 import { createQueueService } from '../../clients/queue-service.js';
 import { createStorageService } from '../../clients/storage-service.js';
-import { newEvalId } from '../../lib/ids.js';
+import { newEvalId } from '../../core/ids.js';
 import { silentLogger } from '../../lib/logger.js';
 import type { ContractServer } from '../../platform/contract-server.js';
 import { LocalExecutor } from '../../platform/local-executor.js';

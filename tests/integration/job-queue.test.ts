@@ -3,7 +3,7 @@ import Bull from 'bull';
 import { createJobQueue } from '../../clients/job-queue.js';
 import type { JobPayload, JobQueue } from '../../clients/job-queue.js';
 import { silentLogger } from '../../lib/logger.js';
-import { newEvalId } from '../../lib/ids.js';
+import { newEvalId } from '../../core/ids.js';
 import { refusedUrl } from '../helpers/harness.js';
 import { REDIS_URL, dropRedisPrefix, uniqueName, until } from '../helpers/services.js';
 

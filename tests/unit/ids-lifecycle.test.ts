@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { EVAL_ID_PATTERN, newEvalId } from '../../lib/ids.js';
-import { STATES, canMove, isTerminal } from '../../lib/lifecycle.js';
-import type { EvaluationState } from '../../lib/lifecycle.js';
+import { EVAL_ID_PATTERN, newEvalId } from '../../core/ids.js';
+import { STATES, canMove, isTerminal } from '../../core/lifecycle.js';
+import type { EvaluationState } from '../../core/lifecycle.js';
 import { timestamp } from '../../handlers/views.js';
 
 describe('newEvalId', () => {

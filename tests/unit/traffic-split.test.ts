@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { TrafficSplit, stickyPoint } from '../../lib/traffic-split.js';
-import { canonicalJson } from '../../lib/idempotency.js';
+import { TrafficSplit, stickyPoint } from '../../core/traffic-split.js';
+import { canonicalJson } from '../../core/idempotency.js';
 
 describe('TrafficSplit', () => {
   it('sends everything to the legacy queue when the job queue is disabled', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { QueueBackend } from './submitter.js';
+import type { QueueBackend } from './evaluation.js';
 
 export interface TrafficSplitOptions {
   /** CELERY_ENABLED: whether the job queue takes any share at all. */

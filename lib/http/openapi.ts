@@ -1,9 +1,9 @@
 import { OpenAPIBackend } from 'openapi-backend';
 import type { Document, Operation } from 'openapi-backend';
 import type { Ajv, AnySchema } from 'ajv';
-import { BACKEND_OPTIONS, validatorKey } from '../lib/precompiled.js';
-import { requestValidators } from '../lib/validators.js';
-import type { Logger } from '../lib/logger.js';
+import { BACKEND_OPTIONS, validatorKey } from '../precompiled.js';
+import { requestValidators } from '../validators.js';
+import type { Logger } from '../logger.js';
 import type { RouteOperation } from './router.js';
 
 export interface Backend {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { components } from '../generated/types/gateway.js';
-import { generatedDir, specPath } from '../lib/paths.js';
+import { generatedDir, specPath } from './paths.js';
 
 type Endpoint = components['schemas']['ApiRoot']['endpoints'][number];
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { GatewayError } from './errors.js';
-import type { GatewayStore } from '../clients/gateway-store.js';
-import type { AnyReply } from '../handlers/types.js';
+import { GatewayError } from '../lib/errors.js';
+import type { GatewayStore } from './ports/gateway-store.js';
+import type { AnyReply } from '../lib/operation-types.js';
 
 /** JSON with object keys sorted, so the same body hashes the same whatever its key order. */
 export function canonicalJson(value: unknown): string {

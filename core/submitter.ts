@@ -1,22 +1,16 @@
-import type { components } from '../generated/types/gateway.js';
-import type { Config } from './config.js';
-import { GatewayError, isGatewayError } from './errors.js';
-import type { ValidationIssue } from './errors.js';
+import type { Config } from '../lib/config.js';
+import { GatewayError, isGatewayError } from '../lib/errors.js';
+import type { ValidationIssue } from '../lib/errors.js';
 import { newEvalId } from './ids.js';
-import type { GatewayStats } from './stats.js';
-import type { Logger } from './logger.js';
+import type { GatewayStats } from '../lib/stats.js';
+import type { Logger } from '../lib/logger.js';
 import type { TrafficSplit } from './traffic-split.js';
-import type { QueueService } from '../clients/queue-service.js';
-import type { EventBus } from '../clients/event-bus.js';
-import type { JobQueue } from '../clients/job-queue.js';
-import type { GatewayStore } from '../clients/gateway-store.js';
-
-export type EvaluationRequest = components['schemas']['EvaluationRequest'];
-export type QueueBackend = components['schemas']['QueueBackend'];
-
-export const MAX_CODE_BYTES = 1024 * 1024;
-export const DEFAULT_TIMEOUT = 30;
-export const DEFAULT_LANGUAGE = 'python';
+import { DEFAULT_LANGUAGE, DEFAULT_TIMEOUT, MAX_CODE_BYTES } from './evaluation.js';
+import type { EvaluationRequest, QueueBackend } from './evaluation.js';
+import type { EventBus } from './ports/event-bus.js';
+import type { GatewayStore } from './ports/gateway-store.js';
+import type { JobQueue } from './ports/job-queue.js';
+import type { QueueService } from './ports/queue-service.js';
 
 /** An evaluation a backend now holds. */
 export interface Accepted {

@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig } from '../lib/config.js';
-import type { Config } from '../lib/config.js';
+import { ConfigError, loadConfig } from './config.js';
+import type { Config } from './config.js';
 
 /** The configuration, or the process ends with each bad variable named (exit code 2). */
 export function configOrExit(

@@ -1,0 +1,37 @@
+import type { components } from '../../generated/types/events.js';
+
+type S = components['schemas'];
+
+/** Each lifecycle channel and the payload `spec/events.yaml` gives it. */
+export interface EventPayloads {
+  'evaluation:submitted': S['SubmittedEvent'];
+  'evaluation:queued': S['QueuedEvent'];
+  'evaluation:provisioning': S['ProvisioningEvent'];
+  'evaluation:running': S['RunningEvent'];
+  'evaluation:completed': S['CompletedEvent'];
+  'evaluation:failed': S['FailedEvent'];
+  'evaluation:cancelled': S['CancelledEvent'];
+}
+export type Channel = keyof EventPayloads;
+
+export type EventListener = (channel: Channel, payload: unknown) => void;
+
+/** Publishes lifecycle events and delivers every `evaluation:*` event to subscribers. */
+export interface EventBus {
+  /** Whether events cross processes (Redis) or stay in this one. */
+  readonly kind: 'redis' | 'in-process';
+  /**
+   * Validates the payload against its channel's schema and publishes it. Never throws for a
+   * transport failure: an event that cannot be sent is logged and counted, because the evaluation
+   * it describes is already in a backend and must not be reported as failed for it.
+   */
+  publish<C extends Channel>(channel: C, payload: EventPayloads[C]): Promise<boolean>;
+  subscribe(listener: EventListener): () => void;
+  /** Resolves once subscribers receive events (the Redis subscription is in place). */
+  subscribed(): Promise<void>;
+  /** Resolves when the bus's transport answers; rejects when it does not. */
+  ping(): Promise<void>;
+  /** Events that could not be published since start. */
+  readonly dropped: number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,15 @@
+import type { components } from '../../generated/types/executor.js';
+import type { ExecutorTarget } from '../../lib/config.js';
+
+export type KillAnswer = components['schemas']['KillResult'];
+
+/** The executor services (`spec/downstream/executor.yaml`), found by executor id. */
+export interface Executors {
+  /** The executors named in the configuration, for health checks. */
+  readonly known: readonly ExecutorTarget[];
+  /** The URL an executor id maps to: EXECUTOR_URLS first, else EXECUTOR_URL_TEMPLATE. */
+  urlOf(executorId: string): string;
+  /** Kill an evaluation's process; GW_ERR_NOT_RUNNING when the executor runs nothing by that id. */
+  kill(executorId: string, evalId: string): Promise<KillAnswer>;
+  health(executorId: string, timeoutMs: number): Promise<void>;
+}

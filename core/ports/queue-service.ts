@@ -1,0 +1,26 @@
+import type { components } from '../../generated/types/queue.js';
+
+export type TaskRequest = components['schemas']['TaskRequest'];
+export type TaskAccepted = components['schemas']['TaskAccepted'];
+export type QueueCounts = components['schemas']['QueueCounts'];
+export type NextTask = NonNullable<components['schemas']['NextTask']>;
+
+/** What removing a task from the legacy queue achieved. */
+export type RemoveOutcome = 'removed' | 'unknown' | 'taken';
+
+/** The legacy queue service (`spec/downstream/queue.yaml`). */
+export interface QueueService {
+  readonly displayUrl: string;
+  /** Queue an evaluation; resolves with its position when the queue reports one. */
+  submit(task: TaskRequest): Promise<TaskAccepted>;
+  /** Take a task out of the queue before a worker does. */
+  remove(evalId: string): Promise<RemoveOutcome>;
+  /** Queue counts. */
+  status(): Promise<QueueCounts>;
+  /** Resolves when the service answers its health check. */
+  health(timeoutMs: number): Promise<void>;
+  /** For workers: takes the next task, or null when the queue is empty. */
+  next(): Promise<NextTask | null>;
+  /** For workers: reports a task done (`ok`) or failed; it leaves the queue. */
+  report(evalId: string, ok: boolean): Promise<void>;
+}
