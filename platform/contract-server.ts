@@ -10,7 +10,8 @@ import { digest, keyMatches } from '../lib/keys.js';
 import type { Logger } from '../lib/logger.js';
 import type { AnyReply, BodyOf, PathOf, QueryOf, ReplyOf } from '../lib/operation-types.js';
 import { describeErrors } from '../lib/validators.js';
-import { createBackend } from '../lib/http/openapi.js';
+import { loadContract, parseQuery } from '../lib/http/openapi.js';
+import type { ContractName } from '../lib/http/openapi.js';
 import { Router } from '../lib/http/router.js';
 import { header, readJson } from '../lib/http/body.js';
 
@@ -52,13 +53,14 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
  * the status the contract gives it.
  */
 export async function serveContract<Ops>(opts: {
-  name: string;
+  name: Exclude<ContractName, 'gateway'>;
   document: unknown;
   handlers: ServiceHandlers<Ops>;
   apiKey: string;
   logger: Logger;
 }): Promise<ContractServer> {
-  const { api, routes } = await createBackend(opts.document, opts.logger);
+  const contract = await loadContract(opts.name, opts.document);
+  const { api, routes } = contract;
   const router = new Router(routes);
   const key = digest(opts.apiKey);
   const handlers = opts.handlers as Record<string, (req: unknown) => Promise<AnyReply> | AnyReply>;
@@ -73,9 +75,6 @@ export async function serveContract<Ops>(opts: {
       }),
     );
   }
-  api.register('validationFail', (c: Context) => {
-    throw new ServiceError(422, describeErrors(c.validation.errors));
-  });
 
   const send = (res: http.ServerResponse, status: number, body: unknown): void => {
     const payload = body === undefined ? '' : JSON.stringify(body);
@@ -99,13 +98,15 @@ export async function serveContract<Ops>(opts: {
           throw new ServiceError(401, 'Invalid API key');
       }
       const body = match.op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;
-      const reply = (await api.handleRequest({
-        method: match.op.method,
-        path,
-        query: q === -1 ? '' : url.slice(q + 1),
-        headers: req.headers as Record<string, string>,
-        body,
-      })) as AnyReply;
+      const request = {
+        params: match.params,
+        query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
+        headers: req.headers,
+        requestBody: body,
+      };
+      const errors = contract.check(match.op, request);
+      if (errors) throw new ServiceError(422, describeErrors(errors));
+      const reply = (await contract.dispatch(match.op, request)) as AnyReply;
       send(res, reply.status, reply.body);
     } catch (err) {
       if (err instanceof ServiceError) send(res, err.status, { detail: err.message });

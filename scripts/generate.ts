@@ -2,9 +2,10 @@
  * Turns the hand-written specs into `generated/`:
  *  - TypeScript types for every spec (openapi-typescript);
  *  - `openapi.json`, the gateway contract parsed once at build time;
- *  - precompiled ajv validators: the request validators openapi-backend asks for (looked up by
- *    schema at start, so nothing is compiled then) and named validators for the downstream answers
- *    and the event payloads.
+ *  - precompiled ajv validators: the request validators openapi-backend builds for each operation
+ *    (listed by contract and operationId in `validators/operations.json`, so the server runs them
+ *    straight after its router matched, and nothing is compiled at start) and named validators
+ *    for the downstream answers and the event payloads.
  * `--check` regenerates into memory and fails when the committed files differ.
  */
 import { readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
@@ -16,6 +17,7 @@ import standaloneModule from 'ajv/dist/standalone/index.js';
 import formatsModule from 'ajv-formats';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { OpenAPIBackend } from 'openapi-backend';
+import type { Operation } from 'openapi-backend';
 import { projectRoot, generatedDir } from '../lib/paths.js';
 import { AJV_OPTIONS, BACKEND_OPTIONS, validatorKey } from '../lib/precompiled.js';
 
@@ -74,9 +76,12 @@ function standalone(ajv: Ajv, refs: Record<string, string>): string {
  * Records every request validator openapi-backend builds for `docs` (the gateway's contract and
  * the downstream ones the reference services serve) and writes them as standalone code.
  */
-async function backendValidators(docs: Doc[]): Promise<void> {
+async function backendValidators(docs: Record<string, Doc>): Promise<void> {
   const recorded = new Map<string, { coerce: boolean; schema: AnySchema }>();
-  for (const doc of docs) await recordValidators(doc, recorded);
+  const operations: Record<string, Record<string, string[]>> = {};
+  for (const [name, doc] of Object.entries(docs))
+    operations[name] = await recordValidators(doc, recorded);
+  files.set('validators/operations.json', JSON.stringify(operations, null, 2) + '\n');
   const plain = newAjv(false);
   const coerce = newAjv(true);
   const plainRefs: Record<string, string> = {};
@@ -89,26 +94,34 @@ async function backendValidators(docs: Doc[]): Promise<void> {
   files.set('validators/request-params.cjs', standalone(coerce, coerceRefs));
 }
 
+/** Each operation's validators, in the order openapi-backend runs them, as keys of `recorded`. */
 async function recordValidators(
   doc: Doc,
   recorded: Map<string, { coerce: boolean; schema: AnySchema }>,
-): Promise<void> {
+): Promise<Record<string, string[]>> {
+  let current: string[] = [];
   const api = new OpenAPIBackend({
     definition: structuredClone(doc) as never,
     ...BACKEND_OPTIONS,
     customizeAjv: (ajv, opts, context) =>
       ({
         compile(schema: AnySchema) {
-          recorded.set(validatorKey(context, opts.coerceTypes, schema), {
-            coerce: Boolean(opts.coerceTypes),
-            schema,
-          });
+          const key = validatorKey(context, opts.coerceTypes, schema);
+          recorded.set(key, { coerce: Boolean(opts.coerceTypes), schema });
+          current.push(key);
           return ajv.compile(schema);
         },
       }) as unknown as Ajv,
   });
   await api.init();
-  api.validator.preCompileRequestValidators();
+  const byOperation: Record<string, string[]> = {};
+  for (const op of api.router.getOperations() as Operation[]) {
+    if (!op.operationId) continue;
+    current = [];
+    api.validator.getRequestValidatorsForOperation(op.operationId);
+    byOperation[op.operationId] = current;
+  }
+  return byOperation;
 }
 
 function namedValidators(): void {
@@ -133,7 +146,7 @@ await types('gateway', gateway);
 for (const [name, doc] of Object.entries(downstream)) await types(name, doc);
 await types('events', events);
 files.set('openapi.json', JSON.stringify(gateway, null, 2) + '\n');
-await backendValidators([gateway, ...Object.values(downstream)]);
+await backendValidators({ gateway, ...downstream });
 namedValidators();
 
 if (check) {

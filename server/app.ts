@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type express from 'express';
+import type { ErrorObject } from 'ajv';
 import type { Context } from 'openapi-backend';
 import { GatewayError, PROBLEM_CONTENT_TYPE, toProblem, validationError } from '../lib/errors.js';
 import { digest, keyMatches } from '../lib/keys.js';
@@ -13,7 +14,7 @@ import { createHandlers } from '../handlers/index.js';
 import type { AnyReply, Deps, Handlers, OperationId, Request } from '../handlers/types.js';
 import { Router } from '../lib/http/router.js';
 import type { RouteOperation } from '../lib/http/router.js';
-import { createBackend } from '../lib/http/openapi.js';
+import { loadContract, parseQuery } from '../lib/http/openapi.js';
 import { header, readJson } from '../lib/http/body.js';
 import { attachWebSocket } from './ws.js';
 import type { WsServer } from './ws.js';
@@ -24,8 +25,6 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 export interface App {
   server: http.Server;
   ws: WsServer;
-  /** Validators compiled at start because no precompiled one matched (expected: 0). */
-  readonly validatorMisses: number;
   listen(port: number, host?: string): Promise<AddressInfo>;
   close(): Promise<void>;
 }
@@ -57,7 +56,7 @@ const PATTERN_MESSAGES: Record<string, string> = {
 };
 
 /** Turns ajv errors from openapi-backend into the spec's ValidationIssue list. */
-export function issuesFromAjv(errors: Context['validation']['errors']): ValidationIssue[] {
+export function issuesFromAjv(errors: ErrorObject[] | null | undefined): ValidationIssue[] {
   return (errors ?? []).map((e) => {
     const [, where = '', ...rest] = e.instancePath.split('/');
     const place = PLACES[where] ?? 'body';
@@ -102,8 +101,8 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   const { config, logger, stats, spec } = deps;
   const handlers: Handlers = { ...createHandlers(deps), ...overrides };
 
-  const backend = await createBackend(spec.document, logger);
-  const { api, routes } = backend;
+  const contract = await loadContract('gateway', spec.document);
+  const { api, routes } = contract;
   const router = new Router(routes);
 
   for (const op of routes) {
@@ -122,12 +121,6 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       }),
     );
   }
-  api.register('validationFail', (c: Context) => {
-    throw validationError(issuesFromAjv(c.validation.errors));
-  });
-  api.register('notFound', () => {
-    throw new GatewayError('GW_ERR_NOT_FOUND', 'No operation at this path');
-  });
 
   const apiKeys = config.apiKeys.map(digest);
   const adminKeys = config.adminApiKey ? [digest(config.adminApiKey)] : [];
@@ -305,16 +298,16 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       // Only operations with a request body read one; a stray body elsewhere is left unread
       // (node discards it), so it can neither be parsed nor be refused.
       const body = match.op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;
-      const reply = (await api.handleRequest(
-        {
-          method: match.op.method,
-          path,
-          query: q === -1 ? '' : url.slice(q + 1),
-          headers: req.headers as Record<string, string>,
-          body,
-        },
-        state,
-      )) as AnyReply;
+      // Matched once above; parsed once here; checked by the operation's own validators.
+      const request = {
+        params: match.params,
+        query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
+        headers: req.headers,
+        requestBody: body,
+      };
+      const errors = contract.check(match.op, request);
+      if (errors) throw validationError(issuesFromAjv(errors));
+      const reply = (await contract.dispatch(match.op, request, state)) as AnyReply;
       const contentType = reply.contentType ?? 'application/json';
       const payload =
         typeof reply.body === 'string' && contentType !== 'application/json'
@@ -359,9 +352,6 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   return {
     server,
     ws,
-    get validatorMisses() {
-      return backend.misses;
-    },
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

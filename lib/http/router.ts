@@ -9,12 +9,30 @@ export interface RouteOperation {
 }
 
 export type Match =
-  { kind: 'found'; op: RouteOperation } | { kind: 'method'; allow: string[] } | { kind: 'none' };
+  | { kind: 'found'; op: RouteOperation; params: Record<string, string> }
+  | { kind: 'method'; allow: string[] }
+  | { kind: 'none' };
 
 interface Template {
   regex: RegExp;
+  /** The names of its `{params}`, in the order of the regex's groups. */
+  names: string[];
   specificity: number;
   byMethod: Map<string, RouteOperation>;
+}
+
+/** Path parameters, percent-decoded; one that cannot be decoded is kept as sent (its schema judges it). */
+function paramsOf(names: string[], found: RegExpExecArray): Record<string, string> {
+  const params: Record<string, string> = {};
+  names.forEach((name, i) => {
+    const raw = found[i + 1] ?? '';
+    try {
+      params[name] = decodeURIComponent(raw);
+    } catch {
+      params[name] = raw;
+    }
+  });
+  return params;
 }
 
 /**
@@ -34,9 +52,10 @@ export class Router {
         if (!t) {
           const pattern = op.path
             .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
-            .replace(/\{[^}]+\}/g, '[^/]+');
+            .replace(/\{[^}]+\}/g, '([^/]+)');
           t = {
             regex: new RegExp(`^${pattern}$`),
+            names: [...op.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
             specificity: op.path.replace(/\{[^}]+\}/g, '').length,
             byMethod: new Map(),
           };
@@ -60,13 +79,14 @@ export class Router {
     const exact = this.exact.get(normalized);
     if (exact) {
       const op = exact.get(m);
-      if (op) return { kind: 'found', op };
+      if (op) return { kind: 'found', op, params: {} };
       allow.push(...exact.keys());
     }
     for (const t of this.templates) {
-      if (!t.regex.test(normalized)) continue;
+      const found = t.regex.exec(normalized);
+      if (!found) continue;
       const op = t.byMethod.get(m);
-      if (op) return { kind: 'found', op };
+      if (op) return { kind: 'found', op, params: paramsOf(t.names, found) };
       allow.push(...t.byMethod.keys());
     }
     return allow.length

@@ -162,3 +162,35 @@ describe('WS snapshot then stream', () => {
     }
   });
 });
+
+describe('paths routed once', () => {
+  isolate();
+  let gw: Gateway;
+  before(async () => {
+    gw = await startGateway();
+  });
+  after(() => gw.close());
+
+  for (const path of [
+    '/api/eval-status/%ZZ',
+    '/api/eval/%E0%A4%A/kill',
+    '/api/eval/%ZZ/cancel',
+    '/api/eval/%ZZ',
+  ]) {
+    it(`answers a path parameter that is not valid percent-encoding (${path}) with 422, not 500`, async () => {
+      const method = path.endsWith('/kill') || path.endsWith('/cancel') ? 'POST' : 'GET';
+      const r = await gw.call(method, path);
+      expect(r.status).to.equal(422);
+      expect(r.body.errors[0]).to.include({ in: 'path', pointer: '/eval_id' });
+    });
+  }
+
+  it('decodes a percent-encoded path parameter before checking it', async () => {
+    nock(STORAGE)
+      .get('/evaluations/eval_1')
+      .reply(200, stored('eval_1', { status: 'completed', completed_at: '2024-07-01T12:00:02' }));
+    const r = await gw.call('GET', '/api/eval-status/%65val_1');
+    expect(r.status).to.equal(200);
+    expect(r.body.eval_id).to.equal('eval_1');
+  });
+});
