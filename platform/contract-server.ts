@@ -14,6 +14,7 @@ import { loadContract, parseQuery } from '../lib/http/openapi.js';
 import type { ContractName } from '../lib/http/openapi.js';
 import { Router } from '../lib/http/router.js';
 import { header, readJson } from '../lib/http/body.js';
+import { listen, splitUrl } from '../lib/http/serve.js';
 
 /** A service's failure as its contract answers it: a status and `{detail}`. */
 export class ServiceError extends Error {
@@ -86,9 +87,7 @@ export async function serveContract<Ops>(opts: {
   };
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
+    const { path, query } = splitUrl(req.url);
     try {
       const match = router.match(req.method ?? 'GET', path);
       if (match.kind === 'none') throw new ServiceError(404, 'Not Found');
@@ -100,7 +99,7 @@ export async function serveContract<Ops>(opts: {
       const body = match.op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;
       const request = {
         params: match.params,
-        query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
+        query: parseQuery(query),
         headers: req.headers,
         requestBody: body,
       };
@@ -124,14 +123,7 @@ export async function serveContract<Ops>(opts: {
   server.keepAliveTimeout = 65_000;
   return {
     server,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
+    listen: (port, host) => listen(server, port, host),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type express from 'express';
+import { GatewayError } from '../../lib/errors.js';
+import type { createProblemWriter } from './problem.js';
+
+type Serve = (req: IncomingMessage, res: ServerResponse) => void;
+const require = createRequire(import.meta.url);
+
+/** Whether a path is one of the docs portal's static files. */
+export const isDocsAsset = (path: string): boolean =>
+  path.startsWith('/docs/assets/') || path.startsWith('/redoc/assets/');
+
+/**
+ * The docs portal's static files (Swagger UI and ReDoc bundles from their installed packages),
+ * served by express, which is loaded on the first such request: the API never needs it (it costs
+ * ~120–150 µs a request here before any of our code runs).
+ */
+export function createDocsAssets(
+  problem: ReturnType<typeof createProblemWriter>,
+): () => Promise<Serve> {
+  let app: Promise<Serve> | undefined;
+  const build = async (): Promise<Serve> => {
+    const { default: express } = await import('express');
+    const docs = express();
+    docs.disable('x-powered-by');
+    const staticOpts = { immutable: true, maxAge: '1d', fallthrough: false } as const;
+    docs.use(
+      '/docs/assets',
+      express.static(dirname(require.resolve('swagger-ui-dist/package.json')), staticOpts),
+    );
+    docs.use(
+      '/redoc/assets',
+      express.static(dirname(require.resolve('redoc/bundles/redoc.standalone.js')), staticOpts),
+    );
+    docs.use(
+      (err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        const status = (err as { status?: number }).status;
+        const e =
+          status === 404
+            ? new GatewayError('GW_ERR_NOT_FOUND', 'No such documentation asset')
+            : err;
+        problem(res, e, {
+          requestId: String(res.getHeader('x-request-id') ?? randomUUID()),
+          path: req.path,
+        });
+      },
+    );
+    return docs;
+  };
+  return () => (app ??= build());
+}
