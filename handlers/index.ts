@@ -1,4 +1,3 @@
-import { Submitter } from '../core/submitter.js';
 import type { Deps, Handlers } from './types.js';
 import { submitEvaluation } from './submit-evaluation.js';
 import { submitEvaluationBatch } from './submit-evaluation-batch.js';
@@ -25,10 +24,9 @@ export type { Deps, Handlers } from './types.js';
 
 /** One handler per operationId of spec/openapi.yaml; the type fails to compile if one is missing. */
 export function createHandlers(deps: Deps): Handlers {
-  const submitter = new Submitter(deps);
   return {
-    submitEvaluation: submitEvaluation(submitter, deps),
-    submitEvaluationBatch: submitEvaluationBatch(submitter, deps),
+    submitEvaluation: submitEvaluation(deps),
+    submitEvaluationBatch: submitEvaluationBatch(deps),
     getEvaluationStatus: getEvaluationStatus(deps),
     getEvaluation: getEvaluation(deps),
     listEvaluations: listEvaluations(deps),

@@ -1,6 +1,5 @@
 import { isGatewayError, validationError } from '../lib/errors.js';
 import { idempotent } from '../core/idempotency.js';
-import type { Submitter } from '../core/submitter.js';
 import { newEvalId } from '../core/ids.js';
 import { mapConcurrent } from '../lib/concurrency.js';
 import type { components } from '../generated/types/gateway.js';
@@ -11,10 +10,10 @@ type Item = components['schemas']['BatchItemResult'];
 /** How many items of one batch are handed to the backends at the same time. */
 export const BATCH_CONCURRENCY = 8;
 
-export function submitEvaluationBatch(
-  submitter: Submitter,
-  { store }: Deps,
-): Handler<'submitEvaluationBatch'> {
+export function submitEvaluationBatch({
+  store,
+  submitter,
+}: Deps): Handler<'submitEvaluationBatch'> {
   return async ({ body, headers, client, stickyKey }) => {
     // Every item is checked before any is queued: a batch is rejected whole or processed whole.
     const issues = body.evaluations.flatMap((item, i) =>

@@ -1,12 +1,8 @@
 import { validationError } from '../lib/errors.js';
 import { idempotent } from '../core/idempotency.js';
-import type { Submitter } from '../core/submitter.js';
 import type { Deps, Handler, Reply } from './types.js';
 
-export function submitEvaluation(
-  submitter: Submitter,
-  { store }: Deps,
-): Handler<'submitEvaluation'> {
+export function submitEvaluation({ store, submitter }: Deps): Handler<'submitEvaluation'> {
   return async ({ body, headers, client, stickyKey }) => {
     const issues = submitter.check(body);
     if (issues.length) throw validationError(issues);

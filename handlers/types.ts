@@ -11,6 +11,7 @@ import type { HealthView } from '../core/ports/health.js';
 import type { JobQueue } from '../core/ports/job-queue.js';
 import type { QueueService } from '../core/ports/queue-service.js';
 import type { StorageService } from '../core/ports/storage-service.js';
+import type { Submitter } from '../core/submitter.js';
 import type { TrafficSplit } from '../core/traffic-split.js';
 
 export type OperationId = keyof operations;
@@ -26,6 +27,8 @@ export interface Deps {
   events: EventBus;
   store: GatewayStore;
   split: TrafficSplit;
+  /** The submit path, built by the composition root. */
+  submitter: Submitter;
   health: HealthView;
   stats: GatewayStats;
   logger: Logger;

@@ -16,6 +16,7 @@ export interface ServerDeps extends Deps {
   health: HealthMonitor;
 }
 import { HealthMonitor } from './health.js';
+import { Submitter } from '../core/submitter.js';
 import { loadSpec } from '../lib/spec.js';
 
 /** Terminal evaluations kept in memory when ENABLE_CACHING is on. */
@@ -97,6 +98,12 @@ export async function createDeps(
     graceIntervalMs: config.healthGraceIntervalMs,
     logger,
   });
+  const split = new TrafficSplit({
+    enabled: jobQueue !== undefined,
+    percentage: config.celeryPercentage,
+  });
+  const stats = new GatewayStats();
+  const submitter = new Submitter({ config, queue, jobQueue, events, store, split, stats, logger });
   return {
     config,
     queue,
@@ -105,12 +112,10 @@ export async function createDeps(
     jobQueue,
     events,
     store,
-    split: new TrafficSplit({
-      enabled: jobQueue !== undefined,
-      percentage: config.celeryPercentage,
-    }),
+    split,
+    submitter,
     health,
-    stats: new GatewayStats(),
+    stats,
     logger,
     spec: loadSpec(),
   };
