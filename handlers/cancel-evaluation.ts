@@ -1,11 +1,11 @@
 import { GatewayError } from '../lib/errors.js';
 import { isTerminal } from '../core/lifecycle.js';
 import type { QueueBackend } from '../core/evaluation.js';
-import { findRecord, noteStatus } from './evaluation-lookup.js';
+import { lookup, recordCancelled } from './evaluation-lookup.js';
 import type { Deps, Handler } from './types.js';
 
 export function cancelEvaluation(deps: Deps): Handler<'cancelEvaluation'> {
-  const { storage, queue, jobQueue, executors, events } = deps;
+  const { storage, queue, jobQueue, executors } = deps;
 
   /** Takes a waiting evaluation out of its backend; says whether it was there, or already running. */
   async function dequeue(
@@ -35,10 +35,7 @@ export function cancelEvaluation(deps: Deps): Handler<'cancelEvaluation'> {
   return async ({ params, query }) => {
     const id = params.eval_id;
     const terminate = query.terminate ?? false;
-    const stored = await storage.find(id);
-    const record = await findRecord(deps, id);
-    if (!stored && !record)
-      throw new GatewayError('GW_ERR_EVALUATION_NOT_FOUND', `No evaluation has the id ${id}`);
+    const { stored, record } = await lookup(deps, id, true);
     const status = stored?.status ?? record!.status;
     if (isTerminal(status)) {
       throw new GatewayError('GW_ERR_EVALUATION_TERMINAL', `Evaluation ${id} is already ${status}`);
@@ -70,13 +67,11 @@ export function cancelEvaluation(deps: Deps): Handler<'cancelEvaluation'> {
     } else if (running) {
       message = 'Cancellation requested; the worker stops the running task';
     }
-    if (stored) await storage.update(id, { status: 'cancelled', error: 'Cancelled on request' });
-    await noteStatus(deps, id, 'cancelled');
-    // Workers hear this too: it is how a running job learns it was cancelled.
-    await events.publish('evaluation:cancelled', {
-      eval_id: id,
+    await recordCancelled(deps, id, {
+      error: 'Cancelled on request',
       reason: terminate ? 'terminated on request' : 'cancelled on request',
       terminate,
+      inStorage: stored !== null,
     });
     return {
       status: 200,

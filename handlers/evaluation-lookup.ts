@@ -28,10 +28,13 @@ export async function findRecord(
   }
 }
 
-/** Storage first; the gateway's record only when storage has nothing yet. 404 when neither has it. */
-export async function lookup(deps: Deps, id: string): Promise<Known> {
+/**
+ * Storage first; the gateway's record only when storage has nothing yet, or always when
+ * `withRecord` (cancel needs the backend it names). 404 when neither has it.
+ */
+export async function lookup(deps: Deps, id: string, withRecord = false): Promise<Known> {
   const stored = await deps.storage.find(id);
-  const record = stored ? null : await findRecord(deps, id);
+  const record = stored && !withRecord ? null : await findRecord(deps, id);
   if (!stored && !record)
     throw new GatewayError('GW_ERR_EVALUATION_NOT_FOUND', `No evaluation has the id ${id}`);
   return { stored, record };
@@ -54,6 +57,24 @@ export function fromRecord(r: SubmissionRecord): StoredEvaluation {
       ...(r.batch ? { batch: true } : {}),
     },
   };
+}
+
+/**
+ * Records an evaluation cancelled — in storage when it is there, in the gateway's record — and
+ * announces it: workers hear `evaluation:cancelled` too, which is how a running job learns it.
+ */
+export async function recordCancelled(
+  deps: Deps,
+  id: string,
+  how: { error: string; reason: string; terminate: boolean; inStorage: boolean },
+): Promise<void> {
+  if (how.inStorage) await deps.storage.update(id, { status: 'cancelled', error: how.error });
+  await noteStatus(deps, id, 'cancelled');
+  await deps.events.publish('evaluation:cancelled', {
+    eval_id: id,
+    reason: how.reason,
+    terminate: how.terminate,
+  });
 }
 
 /** Keeps the gateway's record in step with a status change; a failure is logged, not raised. */

@@ -1,9 +1,9 @@
 import { GatewayError } from '../lib/errors.js';
-import { noteStatus } from './evaluation-lookup.js';
+import { recordCancelled } from './evaluation-lookup.js';
 import type { Deps, Handler } from './types.js';
 
 export function killEvaluation(deps: Deps): Handler<'killEvaluation'> {
-  const { storage, executors, events } = deps;
+  const { storage, executors } = deps;
   return async ({ params }) => {
     const id = params.eval_id;
     const running = await storage.running(id);
@@ -23,12 +23,11 @@ export function killEvaluation(deps: Deps): Handler<'killEvaluation'> {
     const answer = await executors.kill(running.executor_id, id);
     if (answer.success) {
       try {
-        await storage.update(id, { status: 'cancelled', error: 'Killed on request' });
-        await noteStatus(deps, id, 'cancelled');
-        await events.publish('evaluation:cancelled', {
-          eval_id: id,
+        await recordCancelled(deps, id, {
+          error: 'Killed on request',
           reason: 'killed on request',
           terminate: true,
+          inStorage: true,
         });
       } catch (err) {
         // Finished on its own just before the kill landed: its own final state stands.
