@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../lib/errors.js';
-import type { GatewayStore } from './ports/gateway-store.js';
+import type { Ledger } from './ports/ledger.js';
 import type { AnyReply } from '../lib/operation-types.js';
 
 /** JSON with object keys sorted, so the same body hashes the same whatever its key order. */
@@ -22,7 +22,7 @@ export function canonicalJson(value: unknown): string {
  * fails is forgotten, so a retry runs again.
  */
 export async function idempotent(
-  store: GatewayStore,
+  ledger: Ledger,
   key: string | undefined,
   scope: string,
   body: unknown,
@@ -31,7 +31,7 @@ export async function idempotent(
   if (key === undefined) return run();
   const scoped = `${scope}:${key}`;
   const hash = createHash('sha256').update(canonicalJson(body)).digest('hex');
-  const claim = await store.claim(scoped, hash);
+  const claim = await ledger.claim(scoped, hash);
   if (claim.state !== 'claimed') {
     if (claim.requestHash !== hash) {
       throw new GatewayError(
@@ -55,9 +55,9 @@ export async function idempotent(
   try {
     reply = await run();
   } catch (err) {
-    await store.release(scoped).catch(() => undefined);
+    await ledger.release(scoped).catch(() => undefined);
     throw err;
   }
-  await store.complete(scoped, { status: reply.status, body: reply.body });
+  await ledger.complete(scoped, { status: reply.status, body: reply.body });
   return reply;
 }

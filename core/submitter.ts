@@ -8,7 +8,7 @@ import type { TrafficSplit } from './traffic-split.js';
 import { DEFAULT_LANGUAGE, DEFAULT_TIMEOUT, MAX_CODE_BYTES } from './evaluation.js';
 import type { EvaluationRequest, QueueBackend } from './evaluation.js';
 import type { EventBus } from './ports/event-bus.js';
-import type { GatewayStore } from './ports/gateway-store.js';
+import type { Ledger } from './ports/ledger.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { QueueService } from './ports/queue-service.js';
 
@@ -35,7 +35,7 @@ export interface SubmitterDeps {
   queue: QueueService;
   jobQueue: JobQueue | undefined;
   events: EventBus;
-  store: GatewayStore;
+  ledger: Ledger;
   split: TrafficSplit;
   stats: GatewayStats;
   logger: Logger;
@@ -109,7 +109,7 @@ export class Submitter {
   }
 
   async submit(req: EvaluationRequest, opts: SubmitOptions = {}): Promise<Accepted> {
-    const { events, stats, store, split, logger } = this.deps;
+    const { events, stats, ledger, split, logger } = this.deps;
     const evalId = opts.evalId ?? newEvalId();
     const batch = opts.batch ?? false;
     const e: Required<EvaluationRequest> = {
@@ -172,7 +172,7 @@ export class Submitter {
     stats.submissions[taken.backend]++;
     if (fallback) stats.fallbacks++;
     try {
-      await store.record({
+      await ledger.record({
         eval_id: evalId,
         backend: taken.backend,
         task_id: evalId,

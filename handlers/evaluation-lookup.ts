@@ -1,5 +1,5 @@
 import type { StoredEvaluation } from '../clients/storage-service.js';
-import type { SubmissionRecord } from '../clients/gateway-store.js';
+import type { SubmissionRecord } from '../clients/ledger.js';
 import { GatewayError, isGatewayError } from '../lib/errors.js';
 import type { Deps } from './types.js';
 
@@ -11,18 +11,18 @@ export interface Known {
 
 /**
  * The gateway's record of `id`, or null. The record is an aid (status between submit and the
- * storage write, the backend for cancel), so when the store is down this answers null.
+ * storage write, the backend for cancel), so when the ledger is down this answers null.
  */
 export async function findRecord(
-  { store, logger }: Deps,
+  { ledger, logger }: Deps,
   id: string,
 ): Promise<SubmissionRecord | null> {
   try {
-    return await store.find(id);
+    return await ledger.find(id);
   } catch (err) {
     logger.warn(
       { eval_id: id, err: isGatewayError(err) ? err.message : err },
-      'gateway store read failed',
+      'gateway ledger read failed',
     );
     return null;
   }
@@ -84,11 +84,11 @@ export async function noteStatus(
   status: StoredEvaluation['status'],
 ): Promise<void> {
   try {
-    await deps.store.setStatus(id, status);
+    await deps.ledger.setStatus(id, status);
   } catch (err) {
     deps.logger.warn(
       { eval_id: id, err: isGatewayError(err) ? err.message : err },
-      'gateway store write failed',
+      'gateway ledger write failed',
     );
   }
 }

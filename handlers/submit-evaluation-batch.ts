@@ -11,7 +11,7 @@ type Item = components['schemas']['BatchItemResult'];
 export const BATCH_CONCURRENCY = 8;
 
 export function submitEvaluationBatch({
-  store,
+  ledger,
   submitter,
 }: Deps): Handler<'submitEvaluationBatch'> {
   return async ({ body, headers, client, stickyKey }) => {
@@ -22,7 +22,7 @@ export function submitEvaluationBatch({
     if (issues.length) throw validationError(issues);
     const key = headers['idempotency-key'] as string | undefined;
     const reply = await idempotent(
-      store,
+      ledger,
       key,
       `${client}:submitEvaluationBatch`,
       body,

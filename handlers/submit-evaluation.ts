@@ -2,12 +2,12 @@ import { validationError } from '../lib/errors.js';
 import { idempotent } from '../core/idempotency.js';
 import type { Deps, Handler, Reply } from './types.js';
 
-export function submitEvaluation({ store, submitter }: Deps): Handler<'submitEvaluation'> {
+export function submitEvaluation({ ledger, submitter }: Deps): Handler<'submitEvaluation'> {
   return async ({ body, headers, client, stickyKey }) => {
     const issues = submitter.check(body);
     if (issues.length) throw validationError(issues);
     const key = headers['idempotency-key'] as string | undefined;
-    return (await idempotent(store, key, `${client}:submitEvaluation`, body, async () => {
+    return (await idempotent(ledger, key, `${client}:submitEvaluation`, body, async () => {
       const accepted = await submitter.submit(body, { client, stickyKey });
       const message = accepted.fallback
         ? `Evaluation queued successfully (the ${accepted.backend === 'bull' ? 'legacy queue' : 'job queue'} refused it; the ${accepted.backend === 'bull' ? 'job queue' : 'legacy queue'} took it)`

@@ -6,7 +6,7 @@ import type { GatewayStats } from '../lib/stats.js';
 import type { SpecInfo } from '../lib/spec.js';
 import type { EventBus } from '../core/ports/event-bus.js';
 import type { Executors } from '../core/ports/executors.js';
-import type { GatewayStore } from '../core/ports/gateway-store.js';
+import type { Ledger } from '../core/ports/ledger.js';
 import type { HealthView } from '../core/ports/health.js';
 import type { JobQueue } from '../core/ports/job-queue.js';
 import type { QueueService } from '../core/ports/queue-service.js';
@@ -25,7 +25,7 @@ export interface Deps {
   /** The job queue (Bull); absent when CELERY_ENABLED is false. */
   jobQueue: JobQueue | undefined;
   events: EventBus;
-  store: GatewayStore;
+  ledger: Ledger;
   split: TrafficSplit;
   /** The submit path, built by the composition root. */
   submitter: Submitter;

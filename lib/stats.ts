@@ -6,7 +6,7 @@ export class GatewayStats {
   submitFailures = 0;
   /** Submissions the other backend took because the chosen one refused. */
   fallbacks = 0;
-  /** Accepted submissions the gateway store could not record. */
+  /** Accepted submissions the gateway ledger could not record. */
   recordFailures = 0;
   readonly submissions = { legacy: 0, bull: 0 };
 

@@ -5,9 +5,9 @@ import type { EventBus } from '../clients/event-bus.js';
 import { createQueueService } from '../clients/queue-service.js';
 import { createStorageService } from '../clients/storage-service.js';
 import { LocalExecutor } from './local-executor.js';
-import { startExecutorService } from './executor-service.js';
-import { TaskQueue, startQueueService } from './queue-service.js';
-import { Storage, startStorageService } from './storage-service.js';
+import { startExecutorServer } from './executor-server.js';
+import { TaskQueue, startQueueServer } from './queue-server.js';
+import { Storage, startStorageServer } from './storage-server.js';
 import { createMemoryData, createPostgresData } from './storage-data.js';
 import type { StorageData } from './storage-data.js';
 import { Worker } from './worker.js';
@@ -66,7 +66,7 @@ export async function startPlatform(
     let storageUrl = config.storageServiceUrl;
     let storageKind: Platform['storageKind'] = 'memory';
     if (parts.queue) {
-      const q = await startQueueService({
+      const q = await startQueueServer({
         apiKey,
         logger,
         queue: new TaskQueue({
@@ -94,7 +94,7 @@ export async function startPlatform(
       const storage = new Storage(data);
       const unfollow = storage.follow(events, logger);
       closers.push(() => Promise.resolve(unfollow()));
-      const s = await startStorageService({ storage, apiKey, logger });
+      const s = await startStorageServer({ storage, apiKey, logger });
       closers.push(() => s.close());
       storageUrl = loopback((await s.listen(config.platformStoragePort, bind)).port);
     }
@@ -119,7 +119,7 @@ export async function startPlatform(
       );
     }
     const limits = { memoryMb: config.evalMemoryMb, outputBytes: config.evalOutputBytes };
-    const ex = await startExecutorService({
+    const ex = await startExecutorServer({
       executor,
       apiKey,
       logger,

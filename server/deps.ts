@@ -8,7 +8,7 @@ import { createStorageService } from '../clients/storage-service.js';
 import { createExecutors } from '../clients/executors.js';
 import { createEventBus } from '../clients/event-bus.js';
 import type { EventBus } from '../clients/event-bus.js';
-import { createMemoryStore } from '../clients/gateway-store.js';
+import { createMemoryLedger } from '../clients/ledger.js';
 import type { Deps } from '../handlers/types.js';
 
 /** The handlers' dependencies as the server holds them: the health monitor it runs, too. */
@@ -50,11 +50,11 @@ export async function createDeps(
     urlTemplate: config.executorUrlTemplate,
   });
   // Bull and postgres are loaded only when configured (they cost ~60 ms of start-up together).
-  const store = config.databaseUrl
+  const ledger = config.databaseUrl
     ? await (
-        await import('../clients/gateway-store-postgres.js')
-      ).createPostgresStore(config.databaseUrl, config.databaseSchema, config.idempotencyTtlHours)
-    : createMemoryStore(config.idempotencyTtlHours);
+        await import('../clients/ledger-postgres.js')
+      ).createPostgresLedger(config.databaseUrl, config.databaseSchema, config.idempotencyTtlHours)
+    : createMemoryLedger(config.idempotencyTtlHours);
   const events = given.events ?? createEventBus(config.redisUrl, logger);
   const jobQueue =
     config.celeryEnabled && config.celeryBrokerUrl
@@ -85,7 +85,7 @@ export async function createDeps(
         : { disabled: true, check: () => Promise.resolve() },
     gatewayStore: {
       url: config.databaseUrl ? redact(config.databaseUrl) : 'memory',
-      check: () => store.ping(),
+      check: () => ledger.ping(),
     },
     executors: Object.fromEntries(
       config.executors.map((e) => [
@@ -103,7 +103,16 @@ export async function createDeps(
     percentage: config.celeryPercentage,
   });
   const stats = new GatewayStats();
-  const submitter = new Submitter({ config, queue, jobQueue, events, store, split, stats, logger });
+  const submitter = new Submitter({
+    config,
+    queue,
+    jobQueue,
+    events,
+    ledger,
+    split,
+    stats,
+    logger,
+  });
   return {
     config,
     queue,
@@ -111,7 +120,7 @@ export async function createDeps(
     executors,
     jobQueue,
     events,
-    store,
+    ledger,
     split,
     submitter,
     health,
@@ -124,5 +133,5 @@ export async function createDeps(
 /** Closes every connection the dependencies hold. */
 export async function closeDeps(deps: ServerDeps): Promise<void> {
   deps.health.stop();
-  await Promise.allSettled([deps.events.close(), deps.jobQueue?.close(), deps.store.close()]);
+  await Promise.allSettled([deps.events.close(), deps.jobQueue?.close(), deps.ledger.close()]);
 }

@@ -22,7 +22,7 @@ const address = await app.listen(gateway.config.port, gateway.config.host);
 deps.health.start();
 // Idempotency keys past their TTL are forgotten hourly (a claim also replaces an expired key).
 const prune = setInterval(() => {
-  deps.store
+  deps.ledger
     .prune()
     .catch((err: unknown) => logger.warn({ err }, 'could not prune idempotency keys'));
 }, 3_600_000);
@@ -33,7 +33,7 @@ logger.info(
     queue: deps.queue.displayUrl,
     storage: deps.storage.displayUrl,
     events: deps.events.kind,
-    store: deps.store.kind,
+    ledger: deps.ledger.kind,
     job_queue: deps.jobQueue
       ? `${deps.jobQueue.name} (${Math.round(deps.split.percentage * 100)}% of traffic)`
       : 'disabled',

@@ -9,7 +9,7 @@ import { silentLogger } from '../../lib/logger.js';
 import type { ContractServer } from '../../platform/contract-server.js';
 import { LocalExecutor } from '../../platform/local-executor.js';
 import { createMemoryData } from '../../platform/storage-data.js';
-import { Storage, startStorageService } from '../../platform/storage-service.js';
+import { Storage, startStorageServer } from '../../platform/storage-server.js';
 import { Worker } from '../../platform/worker.js';
 import { REDIS_URL, dropRedisPrefix, uniqueName, until } from '../helpers/services.js';
 
@@ -29,7 +29,7 @@ describe('a job out of attempts ends failed (real Redis, Bull, reference storage
 
   before(async () => {
     nock.enableNetConnect();
-    server = await startStorageService({
+    server = await startStorageServer({
       storage: new Storage(createMemoryData()),
       apiKey: KEY,
       logger,

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { startQueueService } from '../../platform/queue-service.js';
-import { Storage, startStorageService } from '../../platform/storage-service.js';
-import { startExecutorService } from '../../platform/executor-service.js';
+import { startQueueServer } from '../../platform/queue-server.js';
+import { Storage, startStorageServer } from '../../platform/storage-server.js';
+import { startExecutorServer } from '../../platform/executor-server.js';
 import { LocalExecutor } from '../../platform/local-executor.js';
 import { createMemoryData } from '../../platform/storage-data.js';
 import type { ContractServer } from '../../platform/contract-server.js';
@@ -25,14 +25,14 @@ describe('the reference services through the gateway clients', () => {
       servers.push(server);
       urls[name] = `http://127.0.0.1:${(await server.listen(0, '127.0.0.1')).port}`;
     };
-    await up('queue', startQueueService({ apiKey: KEY, logger }));
+    await up('queue', startQueueServer({ apiKey: KEY, logger }));
     await up(
       'storage',
-      startStorageService({ storage: new Storage(createMemoryData()), apiKey: KEY, logger }),
+      startStorageServer({ storage: new Storage(createMemoryData()), apiKey: KEY, logger }),
     );
     await up(
       'executor',
-      startExecutorService({
+      startExecutorServer({
         executor: new LocalExecutor('ref-1', 2),
         apiKey: KEY,
         logger,

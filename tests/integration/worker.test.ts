@@ -7,9 +7,9 @@ import { newEvalId } from '../../core/ids.js';
 import { silentLogger } from '../../lib/logger.js';
 import type { ContractServer } from '../../platform/contract-server.js';
 import { LocalExecutor } from '../../platform/local-executor.js';
-import { startQueueService } from '../../platform/queue-service.js';
+import { startQueueServer } from '../../platform/queue-server.js';
 import { createMemoryData } from '../../platform/storage-data.js';
-import { Storage, startStorageService } from '../../platform/storage-service.js';
+import { Storage, startStorageServer } from '../../platform/storage-server.js';
 import { Worker } from '../../platform/worker.js';
 import { until } from '../helpers/services.js';
 
@@ -36,12 +36,12 @@ describe('the worker records and announces how each run ended (reference service
     const http = { apiKey: KEY, timeoutMs: 5000, retries: 0 };
     queue = createQueueService({
       ...http,
-      baseUrl: await url(startQueueService({ apiKey: KEY, logger })),
+      baseUrl: await url(startQueueServer({ apiKey: KEY, logger })),
     });
     const st = new Storage(createMemoryData());
     storage = createStorageService({
       ...http,
-      baseUrl: await url(startStorageService({ storage: st, apiKey: KEY, logger })),
+      baseUrl: await url(startStorageServer({ storage: st, apiKey: KEY, logger })),
     });
     events.subscribe((channel, payload) => seen.push({ channel, payload }));
     worker = new Worker({

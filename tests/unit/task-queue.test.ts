@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TaskQueue } from '../../platform/queue-service.js';
+import { TaskQueue } from '../../platform/queue-server.js';
 
 const task = (id: string, priority = 1, timeout = 10) => ({
   eval_id: id,

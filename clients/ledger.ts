@@ -1,14 +1,10 @@
-import type {
-  GatewayStore,
-  IdempotentAnswer,
-  SubmissionRecord,
-} from '../core/ports/gateway-store.js';
+import type { Ledger, IdempotentAnswer, SubmissionRecord } from '../core/ports/ledger.js';
 export type {
-  GatewayStore,
+  Ledger,
   IdempotencyClaim,
   IdempotentAnswer,
   SubmissionRecord,
-} from '../core/ports/gateway-store.js';
+} from '../core/ports/ledger.js';
 
 /**
  * Records kept in memory by default; older ones are forgotten first. A record matters from the
@@ -16,11 +12,11 @@ export type {
  */
 export const MEMORY_RECORDS = 20_000;
 
-export function createMemoryStore(
+export function createMemoryLedger(
   ttlHours: number,
   now: () => number = Date.now,
   maxRecords: number = MEMORY_RECORDS,
-): GatewayStore {
+): Ledger {
   const records = new Map<string, SubmissionRecord>();
   const keys = new Map<string, { hash: string; answer?: IdempotentAnswer; at: number }>();
   return {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import postgres from 'postgres';
-import { createMemoryStore } from '../../clients/gateway-store.js';
-import { createPostgresStore } from '../../clients/gateway-store-postgres.js';
-import type { GatewayStore, SubmissionRecord } from '../../clients/gateway-store.js';
+import { createMemoryLedger } from '../../clients/ledger.js';
+import { createPostgresLedger } from '../../clients/ledger-postgres.js';
+import type { Ledger, SubmissionRecord } from '../../clients/ledger.js';
 import { DATABASE_URL, dropSchema, uniqueName } from '../helpers/services.js';
 
 const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRecord => ({
@@ -23,10 +23,10 @@ const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRec
 /** The behaviour both implementations must share. */
 function storeContract(
   name: string,
-  make: () => Promise<{ store: GatewayStore; ageAll: () => Promise<void> }>,
+  make: () => Promise<{ store: Ledger; ageAll: () => Promise<void> }>,
 ): void {
-  describe(`${name} gateway store`, () => {
-    let store: GatewayStore;
+  describe(`${name} gateway ledger`, () => {
+    let store: Ledger;
     let ageAll: () => Promise<void>;
     beforeEach(async () => {
       ({ store, ageAll } = await make());
@@ -86,7 +86,7 @@ function storeContract(
   });
 }
 
-describe('gateway store (real PostgreSQL)', () => {
+describe('gateway ledger (real PostgreSQL)', () => {
   const schemas: string[] = [];
   after(async () => {
     for (const s of schemas) await dropSchema(s);
@@ -95,7 +95,7 @@ describe('gateway store (real PostgreSQL)', () => {
   storeContract('PostgreSQL', async () => {
     const schema = uniqueName('gw');
     schemas.push(schema);
-    const store = await createPostgresStore(DATABASE_URL, schema, 24);
+    const store = await createPostgresLedger(DATABASE_URL, schema, 24);
     return {
       store,
       ageAll: async () => {
@@ -110,9 +110,9 @@ describe('gateway store (real PostgreSQL)', () => {
     const schema = uniqueName('gw');
     schemas.push(schema);
     const stores = await Promise.all(
-      [1, 2, 3].map(() => createPostgresStore(DATABASE_URL, schema, 24)),
+      [1, 2, 3].map(() => createPostgresLedger(DATABASE_URL, schema, 24)),
     );
-    const again = await createPostgresStore(DATABASE_URL, schema, 24);
+    const again = await createPostgresLedger(DATABASE_URL, schema, 24);
     const sql = postgres(DATABASE_URL);
     try {
       const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
@@ -126,7 +126,7 @@ describe('gateway store (real PostgreSQL)', () => {
   it('fails to start, saying why, when PostgreSQL cannot be reached', async () => {
     let error: unknown;
     try {
-      await createPostgresStore('postgres://postgres@127.0.0.1:1/test', uniqueName('gw'), 24);
+      await createPostgresLedger('postgres://postgres@127.0.0.1:1/test', uniqueName('gw'), 24);
     } catch (err) {
       error = err;
     }
@@ -134,11 +134,11 @@ describe('gateway store (real PostgreSQL)', () => {
   });
 });
 
-describe('gateway store (memory)', () => {
+describe('gateway ledger (memory)', () => {
   storeContract('in-memory', () => {
     let t = Date.now();
     return Promise.resolve({
-      store: createMemoryStore(24, () => t),
+      store: createMemoryLedger(24, () => t),
       ageAll: () => {
         t += 25 * 3_600_000;
         return Promise.resolve();
@@ -147,9 +147,9 @@ describe('gateway store (memory)', () => {
   });
 });
 
-describe('gateway store (memory) bounds', () => {
+describe('gateway ledger (memory) bounds', () => {
   it('forgets the oldest records beyond its size, never the newest', async () => {
-    const store = createMemoryStore(24, Date.now, 3);
+    const store = createMemoryLedger(24, Date.now, 3);
     for (const id of ['r1', 'r2', 'r3', 'r4']) await store.record(record(id));
     expect(await store.find('r1')).to.equal(null);
     for (const id of ['r2', 'r3', 'r4']) expect((await store.find(id))?.eval_id).to.equal(id);

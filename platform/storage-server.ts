@@ -211,7 +211,7 @@ export class Storage {
 }
 
 /** The reference storage service of spec/downstream/storage.yaml. */
-export function startStorageService(opts: {
+export function startStorageServer(opts: {
   storage: Storage;
   apiKey: string;
   logger: Logger;

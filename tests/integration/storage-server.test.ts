@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Storage, capBytes, MAX_OUTPUT_BYTES } from '../../platform/storage-service.js';
+import { Storage, capBytes, MAX_OUTPUT_BYTES } from '../../platform/storage-server.js';
 import { createMemoryData, createPostgresData } from '../../platform/storage-data.js';
 import type { StorageData } from '../../platform/storage-data.js';
 import { ServiceError } from '../../platform/contract-server.js';

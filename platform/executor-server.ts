@@ -6,7 +6,7 @@ import type { ContractServer } from './contract-server.js';
 import type { LocalExecutor } from './local-executor.js';
 
 /** The reference executor service of spec/downstream/executor.yaml over a LocalExecutor. */
-export function startExecutorService(opts: {
+export function startExecutorServer(opts: {
   executor: LocalExecutor;
   apiKey: string;
   logger: Logger;

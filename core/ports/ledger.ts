@@ -29,8 +29,11 @@ export type IdempotencyClaim =
   | { state: 'pending'; requestHash: string }
   | { state: 'done'; requestHash: string; answer: IdempotentAnswer };
 
-/** The gateway's own record: which backend took each evaluation, and idempotent answers. */
-export interface GatewayStore {
+/**
+ * The gateway's ledger, its own record (PostgreSQL or memory): which backend took each evaluation
+ * it accepted, and the answers of requests made with an Idempotency-Key. Not the storage service.
+ */
+export interface Ledger {
   readonly kind: 'postgres' | 'memory';
   record(rec: SubmissionRecord): Promise<void>;
   find(evalId: string): Promise<SubmissionRecord | null>;

@@ -163,7 +163,7 @@ export class TaskQueue {
 }
 
 /** The reference queue service of spec/downstream/queue.yaml over a TaskQueue. */
-export function startQueueService(opts: {
+export function startQueueServer(opts: {
   apiKey: string;
   logger: Logger;
   queue?: TaskQueue;

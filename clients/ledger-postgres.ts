@@ -1,7 +1,7 @@
 import { GatewayError } from '../lib/errors.js';
 import { openPostgres } from '../lib/postgres.js';
 import type { Migration } from '../lib/postgres.js';
-import type { GatewayStore, SubmissionRecord } from './gateway-store.js';
+import type { Ledger, SubmissionRecord } from './ledger.js';
 
 /** Each migration runs once, in order, in its own transaction. Never edit one that shipped. */
 const MIGRATIONS: Migration[] = [
@@ -36,7 +36,7 @@ const MIGRATION_LOCK = 0x63727563;
 function unavailable(err: unknown): GatewayError {
   return new GatewayError(
     'GW_ERR_DOWNSTREAM_UNAVAILABLE',
-    `Gateway store unavailable: ${(err as Error).message}`,
+    `Gateway ledger unavailable: ${(err as Error).message}`,
     {
       cause: err,
     },
@@ -47,11 +47,11 @@ function unavailable(err: unknown): GatewayError {
  * PostgreSQL through `postgres`. `schema` is a validated identifier (lib/config.ts); it is the
  * only text ever placed into SQL unescaped. Migrations run before this resolves.
  */
-export async function createPostgresStore(
+export async function createPostgresLedger(
   url: string,
   schema: string,
   ttlHours: number,
-): Promise<GatewayStore> {
+): Promise<Ledger> {
   const sql = await openPostgres(url, schema, MIGRATION_LOCK, MIGRATIONS);
   const table = sql(`${schema}.submissions`);
   const keysTable = sql(`${schema}.idempotency_keys`);
