@@ -8,7 +8,7 @@ export default {
   testRunner: 'command',
   commandRunner: {
     command:
-      'node --import tsx node_modules/mocha/bin/mocha.js --reporter dot --bail tests/unit/ids-lifecycle.test.ts tests/unit/traffic-split.test.ts tests/component/submit.test.ts tests/component/guards.test.ts tests/component/evaluations.test.ts',
+      'node --import tsx node_modules/mocha/bin/mocha.js --reporter dot --bail tests/unit/ids-lifecycle.test.ts tests/unit/traffic-split.test.ts tests/unit/idempotency.test.ts tests/unit/submitter.test.ts tests/component/submit.test.ts tests/component/guards.test.ts tests/component/evaluations.test.ts',
   },
   coverageAnalysis: 'off',
   concurrency: 2,
