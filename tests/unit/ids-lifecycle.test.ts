@@ -22,6 +22,16 @@ describe('newEvalId', () => {
     expect([b, a].sort()).to.deep.equal([a, b]);
     expect(a).to.match(EVAL_ID_PATTERN);
   });
+
+  it('writes the UTC time with two digits a field, 10 included', () => {
+    expect(newEvalId(new Date('2024-10-10T10:09:10Z'))).to.match(/^eval_20241010_100910_/);
+  });
+
+  it('recognises a whole id only', () => {
+    const id = newEvalId();
+    expect(`x${id}`).to.not.match(EVAL_ID_PATTERN);
+    expect(`${id}0`).to.not.match(EVAL_ID_PATTERN);
+  });
 });
 
 describe('the evaluation state machine', () => {

@@ -60,6 +60,7 @@ describe('Submitter (core, in-memory ports)', () => {
     expect(tasks[1]?.priority).to.equal(1);
     expect(b.eval_id).to.not.equal(a.eval_id);
     expect(stats.submissions).to.deep.equal({ legacy: 2, bull: 0 });
+    expect(stats.fallbacks).to.equal(0);
   });
 
   it('hands the job queue the job with its limits, and marks a batch item', async () => {
@@ -74,7 +75,13 @@ describe('Submitter (core, in-memory ports)', () => {
       limits: { memory_mb: 300, output_bytes: 4000 },
     });
     const rec = await ledger.find(a.eval_id);
-    expect(rec).to.include({ backend: 'bull', batch: true, priority: false, client: 'key:1' });
+    expect(rec).to.include({
+      backend: 'bull',
+      status: 'queued',
+      batch: true,
+      priority: false,
+      client: 'key:1',
+    });
     await submitter.submit({ code: 'y' });
     expect(jobs[1]).to.not.have.property('batch');
   });
