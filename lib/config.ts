@@ -21,18 +21,23 @@ export interface Config {
   internalApiKey: string;
   /** True when INTERNAL_API_KEY was not set and the development default is in use. */
   internalApiKeyIsDefault: boolean;
-  celeryEnabled: boolean;
-  celeryBrokerUrl: string | undefined;
-  celeryPercentage: number;
+  /**
+   * The job queue (Bull on Redis), which plays the part the brief gives Celery: one internal name
+   * for it; the environment keeps the brief's CELERY_* names (and BULL_* aliases).
+   */
+  jobQueueEnabled: boolean;
+  jobQueueRedisUrl: string | undefined;
+  /** Share (0–1) of submissions the traffic split sends to the job queue. */
+  jobQueueShare: number;
   /** Bull queue name and Redis key prefix of the job queue. */
-  bullQueue: string;
-  bullPrefix: string;
+  jobQueueName: string;
+  jobQueuePrefix: string;
   /** Attempts a job gets (a worker that dies mid-job counts as one) and the first retry delay. */
-  bullAttempts: number;
-  bullBackoffMs: number;
+  jobQueueAttempts: number;
+  jobQueueBackoffMs: number;
   /** Finished jobs kept in Redis (the results live in storage). */
-  bullKeepCompleted: number;
-  bullKeepFailed: number;
+  jobQueueKeepCompleted: number;
+  jobQueueKeepFailed: number;
   /** Request header whose value pins a client to one backend; unset: random per request. */
   stickyHeader: string | undefined;
   /** PostgreSQL schema of the gateway's own tables. */
@@ -306,15 +311,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     databaseUrl: r.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     internalApiKey: internalKey ?? DEFAULT_INTERNAL_API_KEY,
     internalApiKeyIsDefault: internalKey === undefined,
-    celeryEnabled: r.bool('CELERY_ENABLED', false),
-    celeryBrokerUrl: r.url('CELERY_BROKER_URL', redisUrl, REDIS),
-    celeryPercentage: r.number('CELERY_PERCENTAGE', 0.5, 0, 1),
-    bullQueue: r.name('BULL_QUEUE', 'evaluations'),
-    bullPrefix: r.name('BULL_PREFIX', 'bull'),
-    bullAttempts: r.int('BULL_ATTEMPTS', 3, 1, 100),
-    bullBackoffMs: r.int('BULL_BACKOFF_MS', 1000, 0, 3_600_000),
-    bullKeepCompleted: r.int('BULL_KEEP_COMPLETED', 1000, 0, 10_000_000),
-    bullKeepFailed: r.int('BULL_KEEP_FAILED', 5000, 0, 10_000_000),
+    jobQueueEnabled: r.bool('CELERY_ENABLED', false),
+    jobQueueRedisUrl: r.url('CELERY_BROKER_URL', redisUrl, REDIS),
+    jobQueueShare: r.number('CELERY_PERCENTAGE', 0.5, 0, 1),
+    jobQueueName: r.name('BULL_QUEUE', 'evaluations'),
+    jobQueuePrefix: r.name('BULL_PREFIX', 'bull'),
+    jobQueueAttempts: r.int('BULL_ATTEMPTS', 3, 1, 100),
+    jobQueueBackoffMs: r.int('BULL_BACKOFF_MS', 1000, 0, 3_600_000),
+    jobQueueKeepCompleted: r.int('BULL_KEEP_COMPLETED', 1000, 0, 10_000_000),
+    jobQueueKeepFailed: r.int('BULL_KEEP_FAILED', 5000, 0, 10_000_000),
     stickyHeader: r.optional('TRAFFIC_SPLIT_STICKY_HEADER')?.toLowerCase(),
     databaseSchema: r.name('DATABASE_SCHEMA', 'crucible_gateway'),
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 365),
@@ -360,7 +365,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     healthGraceMs: r.int('HEALTH_GRACE_MS', 120_000, 0, 3_600_000),
     healthGraceIntervalMs: r.int('HEALTH_GRACE_INTERVAL_MS', 2_000, 100, 3_600_000),
   };
-  if (config.celeryEnabled && !config.celeryBrokerUrl) {
+  if (config.jobQueueEnabled && !config.jobQueueRedisUrl) {
     r.fail('CELERY_ENABLED=true needs CELERY_BROKER_URL (or BULL_REDIS_URL) or REDIS_URL');
   }
   if (r.problems.length) throw new ConfigError(r.problems);

@@ -140,12 +140,12 @@ export async function startPlatform(
         queue: createQueueService({ ...http, baseUrl: queueUrl }),
         storage: createStorageService({ ...http, baseUrl: storageUrl }),
         events,
-        bull:
-          config.celeryEnabled && config.celeryBrokerUrl
+        jobQueue:
+          config.jobQueueEnabled && config.jobQueueRedisUrl
             ? {
-                redisUrl: config.celeryBrokerUrl,
-                name: config.bullQueue,
-                prefix: config.bullPrefix,
+                redisUrl: config.jobQueueRedisUrl,
+                name: config.jobQueueName,
+                prefix: config.jobQueuePrefix,
                 lockMs: config.workerLockMs,
               }
             : undefined,

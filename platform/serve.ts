@@ -36,7 +36,7 @@ export async function servePlatform(
       executor: platform.executorUrl,
       executor_id: platform.executorId,
       events: events.kind,
-      job_queue: config.celeryEnabled,
+      job_queue: config.jobQueueEnabled,
     },
     `${what} started`,
   );

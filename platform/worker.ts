@@ -15,7 +15,7 @@ export interface WorkerOptions {
   storage: StorageService;
   events: EventBus;
   /** The job queue to take work from too; absent: the legacy queue only. */
-  bull?: { redisUrl: string; name: string; prefix: string; lockMs: number };
+  jobQueue?: { redisUrl: string; name: string; prefix: string; lockMs: number };
   /** Evaluations run at once per backend. */
   concurrency: number;
   pollMs: number;
@@ -44,7 +44,7 @@ interface Work {
  */
 export class Worker {
   private stopped = false;
-  private bull: Bull.Queue | undefined;
+  private jobs: Bull.Queue | undefined;
   private loops: Promise<void>[] = [];
   private wake: (() => void)[] = [];
   private unsubscribe: (() => void) | undefined;
@@ -59,30 +59,30 @@ export class Worker {
   }
 
   async start(): Promise<void> {
-    const { events, executor, bull, concurrency } = this.opts;
+    const { events, executor, jobQueue, concurrency } = this.opts;
     this.unsubscribe = events.subscribe((channel, payload) => {
       const id = (payload as { eval_id?: string }).eval_id;
       if (channel === 'evaluation:cancelled' && id && executor.running().includes(id))
         executor.kill(id);
     });
     await events.subscribed();
-    if (bull) {
-      this.bull = new Bull(bull.name, bull.redisUrl, {
-        prefix: bull.prefix,
+    if (jobQueue) {
+      this.jobs = new Bull(jobQueue.name, jobQueue.redisUrl, {
+        prefix: jobQueue.prefix,
         settings: {
-          lockDuration: bull.lockMs,
-          lockRenewTime: bull.lockMs / 2,
-          stalledInterval: bull.lockMs,
+          lockDuration: jobQueue.lockMs,
+          lockRenewTime: jobQueue.lockMs / 2,
+          stalledInterval: jobQueue.lockMs,
         },
       });
-      this.bull.on('error', (err: Error) =>
+      this.jobs.on('error', (err: Error) =>
         this.opts.logger.warn({ err: err.message }, 'job queue error'),
       );
       // A job out of attempts (failures, or workers that died holding it) ends failed for good.
-      this.bull.on('failed', (job: Bull.Job<JobPayload>, err: Error) => {
+      this.jobs.on('failed', (job: Bull.Job<JobPayload>, err: Error) => {
         if (job.attemptsMade >= (job.opts.attempts ?? 1)) void this.giveUp(job, err.message);
       });
-      void this.bull.process(concurrency, async (job: Bull.Job<JobPayload>) => {
+      void this.jobs.process(concurrency, async (job: Bull.Job<JobPayload>) => {
         await this.execute(job.data, 'bull');
       });
     }
@@ -100,7 +100,7 @@ export class Worker {
     this.unsubscribe?.();
     this.stopping = true;
     this.opts.executor.killAll();
-    await Promise.all([this.bull?.close(), ...this.loops]);
+    await Promise.all([this.jobs?.close(), ...this.loops]);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -57,16 +57,16 @@ export async function createDeps(
     : createMemoryLedger(config.idempotencyTtlHours);
   const events = given.events ?? createEventBus(config.redisUrl, logger);
   const jobQueue =
-    config.celeryEnabled && config.celeryBrokerUrl
+    config.jobQueueEnabled && config.jobQueueRedisUrl
       ? (await import('../clients/job-queue.js')).createJobQueue(
           {
-            redisUrl: config.celeryBrokerUrl,
-            name: config.bullQueue,
-            prefix: config.bullPrefix,
-            attempts: config.bullAttempts,
-            backoffMs: config.bullBackoffMs,
-            keepCompleted: config.bullKeepCompleted,
-            keepFailed: config.bullKeepFailed,
+            redisUrl: config.jobQueueRedisUrl,
+            name: config.jobQueueName,
+            prefix: config.jobQueuePrefix,
+            attempts: config.jobQueueAttempts,
+            backoffMs: config.jobQueueBackoffMs,
+            keepCompleted: config.jobQueueKeepCompleted,
+            keepFailed: config.jobQueueKeepFailed,
             timeoutMs: config.downstreamTimeoutMs,
           },
           logger,
@@ -80,8 +80,8 @@ export async function createDeps(
       ? { url: redact(config.redisUrl), check: () => events.ping() }
       : { disabled: true, check: () => Promise.resolve() },
     jobQueue:
-      jobQueue && config.celeryBrokerUrl
-        ? { url: redact(config.celeryBrokerUrl), check: () => jobQueue.ping() }
+      jobQueue && config.jobQueueRedisUrl
+        ? { url: redact(config.jobQueueRedisUrl), check: () => jobQueue.ping() }
         : { disabled: true, check: () => Promise.resolve() },
     gatewayStore: {
       url: config.databaseUrl ? redact(config.databaseUrl) : 'memory',
@@ -100,7 +100,7 @@ export async function createDeps(
   });
   const split = new TrafficSplit({
     enabled: jobQueue !== undefined,
-    percentage: config.celeryPercentage,
+    percentage: config.jobQueueShare,
   });
   const stats = new GatewayStats();
   const submitter = new Submitter({

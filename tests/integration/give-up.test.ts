@@ -42,7 +42,7 @@ describe('a job out of attempts ends failed (real Redis, Bull, reference storage
       queue: createQueueService({ ...http, baseUrl: 'http://127.0.0.1:1' }),
       storage: createStorageService({ ...http, baseUrl: storageUrl }),
       events: createInProcessEventBus(),
-      bull: { redisUrl: REDIS_URL, name: 'evaluations', prefix, lockMs: 5000 },
+      jobQueue: { redisUrl: REDIS_URL, name: 'evaluations', prefix, lockMs: 5000 },
       concurrency: 1,
       pollMs: 1000,
       limits: { memoryMb: 128, outputBytes: 10_000 },

@@ -20,8 +20,8 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       queueServiceUrl: 'http://queue:8081',
       storageServiceUrl: 'http://storage-service:8082',
-      celeryEnabled: false,
-      celeryPercentage: 0.5,
+      jobQueueEnabled: false,
+      jobQueueShare: 0.5,
       logLevel: 'info',
       enableCaching: false,
       internalApiKey: 'dev-internal-api-key',
@@ -46,12 +46,12 @@ describe('loadConfig', () => {
     });
     expect(c).to.include({
       queueServiceUrl: 'http://q:1',
-      celeryEnabled: true,
-      celeryPercentage: 0.3,
+      jobQueueEnabled: true,
+      jobQueueShare: 0.3,
       logLevel: 'warn',
       internalApiKey: 'k',
     });
-    expect(c.celeryBrokerUrl).to.equal('redis://r:6379'); // falls back to REDIS_URL
+    expect(c.jobQueueRedisUrl).to.equal('redis://r:6379'); // falls back to REDIS_URL
     expect(c.allowedLanguages).to.deep.equal(['python', 'node']);
     expect(Object.isFrozen(c)).to.equal(true);
     expect(Object.isFrozen(c.allowedLanguages)).to.equal(true);
@@ -105,9 +105,9 @@ describe('loadConfig', () => {
       BULL_REDIS_URL: 'redis://b:6379',
     });
     expect(c).to.include({
-      celeryEnabled: true,
-      celeryPercentage: 0.9,
-      celeryBrokerUrl: 'redis://b:6379',
+      jobQueueEnabled: true,
+      jobQueueShare: 0.9,
+      jobQueueRedisUrl: 'redis://b:6379',
     });
     expect(problemsOf({ CELERY_PERCENTAGE: '0.1', BULL_PERCENTAGE: '0.2' })).to.deep.equal([
       'CELERY_PERCENTAGE and BULL_PERCENTAGE are both set, to different values',
