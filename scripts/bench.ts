@@ -101,7 +101,7 @@ const CASES: Case[] = [
     method: 'GET',
     path: '/health',
     status: 200,
-    target_ratio: 0.3,
+    target_ratio: 0.5,
   },
   {
     name: 'POST /api/eval → 422',
@@ -110,7 +110,7 @@ const CASES: Case[] = [
     path: '/api/eval',
     body: JSON.stringify({ code: '   ', timeout: 0 }),
     status: 422,
-    target_ratio: 0.2,
+    target_ratio: 0.4,
   },
   {
     name: 'GET /api/eval-status/{id}',
@@ -118,7 +118,7 @@ const CASES: Case[] = [
     method: 'GET',
     path: '/api/eval-status/eval_20240701_120000_abc123def456',
     status: 200,
-    target_ratio: 0.1,
+    target_ratio: 0.25,
   },
   {
     name: 'POST /api/eval (legacy)',
@@ -127,7 +127,7 @@ const CASES: Case[] = [
     path: '/api/eval',
     body: briefExample,
     status: 202,
-    target_ratio: 0.07,
+    target_ratio: 0.2,
   },
   {
     name: 'POST /api/eval (bull)',
@@ -136,7 +136,7 @@ const CASES: Case[] = [
     path: '/api/eval',
     body: briefExample,
     status: 202,
-    target_ratio: 0.06,
+    target_ratio: 0.2,
   },
   {
     name: 'POST /api/eval-batch ×100',
