@@ -101,8 +101,10 @@ function bwrapArgv(
   ];
   // As root, bwrap itself runs as nobody: its user namespace then maps the program to nobody
   // on the host too, never to root (whose files it could otherwise read through the view).
-  const drop = ROOT ? [SETPRIV!, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : [];
-  drop.push(...(ROOT ? ['--inh-caps=-all', '--bounding-set=-all'] : []));
+  const drop = ROOT
+    ? [SETPRIV!, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all']
+    : [];
+  if (ROOT) drop.push('--bounding-set=-all');
   // The first process joins the run's cgroups before anything else runs, so every process the
   // program starts is counted and limited.
   const join = cgroup
@@ -179,7 +181,8 @@ export function createSandbox(mode: SandboxMode, runtimes: string[]): Sandbox {
     reason: undefined,
     cgroups: cgroups?.version ?? 'rlimits',
     async launch(run, limits) {
-      const cgroup = await cgroups?.create(`${run.name}-${seq++}`, {
+      // The name becomes a directory: nothing of an id may climb out of the executor's groups.
+      const cgroup = await cgroups?.create(`${run.name.replace(/[^\w-]/g, '_')}-${seq++}`, {
         memoryBytes: limits.memoryMb * 1024 * 1024,
         maxProcesses: limits.maxProcesses,
       });

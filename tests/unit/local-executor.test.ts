@@ -109,6 +109,15 @@ for (const sandbox of ['bwrap', 'none'] as const) {
       }
     });
 
+    it('runs an evaluation whose id is not a plain name, in a group of its own', async () => {
+      const r = await ex.run({ ...run, eval_id: '../../escape me', code: 'print("ok")' });
+      expect(r).to.include({ status: 'completed', output: 'ok\n' });
+      // Nothing was made outside the executor's own groups (a '..' in the id would climb out).
+      const around = ['/sys/fs/cgroup', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/memory'];
+      for (const dir of around)
+        expect(readdirSync(dir).filter((n) => n.includes('escape'))).to.deep.equal([]);
+    });
+
     it('answers failed for a language it cannot run', async () => {
       const r = await ex.run({ ...run, language: 'cobol', eval_id: 'g', code: 'DISPLAY "HI".' });
       expect(r).to.include({ status: 'failed', exit_code: 127 });
