@@ -63,11 +63,11 @@ export class Submitter {
       });
     }
     const language = req.language ?? DEFAULT_LANGUAGE;
-    if (!this.deps.config.allowedLanguages.includes(language)) {
+    if (!this.deps.config.gateway.allowedLanguages.includes(language)) {
       issues.push({
         in: 'body',
         pointer: `${pointer}/language`,
-        message: `must be one of: ${this.deps.config.allowedLanguages.join(', ')}`,
+        message: `must be one of: ${this.deps.config.gateway.allowedLanguages.join(', ')}`,
       });
     }
     return issues;
@@ -101,7 +101,7 @@ export class Submitter {
       language: e.language,
       timeout: e.timeout,
       priority: e.priority,
-      limits: { memory_mb: config.evalMemoryMb, output_bytes: config.evalOutputBytes },
+      limits: { memory_mb: config.limits.memoryMb, output_bytes: config.limits.outputBytes },
       submitted_at: submittedAt,
       ...(batch ? { batch: true } : {}),
     });

@@ -17,7 +17,7 @@ export async function jobQueueStatus({ jobQueue, config }: Deps): Promise<JobQue
     return { enabled: true, connected: true, queue: jobQueue.name, ...(await jobQueue.counts()) };
   } catch (err) {
     return {
-      enabled: config.jobQueueEnabled,
+      enabled: config.jobQueue.enabled,
       connected: false,
       queue: jobQueue.name,
       error: isGatewayError(err) ? err.message : 'Job queue unavailable',

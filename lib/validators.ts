@@ -22,6 +22,13 @@ export const requestValidators: Readonly<Record<string, Validator>> = Object.fre
 
 const named = load('schemas.cjs');
 
+/** The configuration's JSON Schema (lib/config-schema.ts), precompiled. */
+export const configValidator: Validator = (() => {
+  const v = load('config.cjs').config;
+  if (!v) throw new Error('no generated config validator; run npm run generate');
+  return v;
+})();
+
 /** A named schema of a downstream contract or of the event payloads, e.g. `storage_Evaluation`. */
 export function schemaValidator(name: SchemaName): Validator {
   const v = named[name];

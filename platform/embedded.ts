@@ -33,8 +33,8 @@ export interface PlatformParts {
 const loopback = (port: number): string => `http://127.0.0.1:${port}`;
 
 export async function storageData(config: Readonly<Config>): Promise<StorageData> {
-  return config.databaseUrl
-    ? createPostgresData(config.databaseUrl, config.platformSchema)
+  return config.gateway.databaseUrl
+    ? createPostgresData(config.gateway.databaseUrl, config.platform.schema)
     : createMemoryData();
 }
 
@@ -57,21 +57,21 @@ export async function startPlatform(
     for (const c of closers.reverse()) await c().catch(() => undefined);
   };
   try {
-    const apiKey = config.internalApiKey;
-    if (config.internalApiKeyIsDefault && !isLoopbackHost(bind))
+    const apiKey = config.gateway.internalApiKey;
+    if (config.gateway.internalApiKeyIsDefault && !isLoopbackHost(bind))
       throw new Error(
         `refusing to serve the reference services on ${bind} with the development INTERNAL_API_KEY: set a key of your own`,
       );
-    let queueUrl = config.queueServiceUrl;
-    let storageUrl = config.storageServiceUrl;
+    let queueUrl = config.gateway.queueServiceUrl;
+    let storageUrl = config.gateway.storageServiceUrl;
     let storageKind: Platform['storageKind'] = 'memory';
     if (parts.queue) {
       const q = await startQueueServer({
         apiKey,
         logger,
         queue: new TaskQueue({
-          leaseGraceMs: config.leaseGraceMs,
-          maxAttempts: config.queueMaxAttempts,
+          leaseGraceMs: config.platform.leaseGraceMs,
+          maxAttempts: config.platform.queueMaxAttempts,
           onGiveUp: ({ eval_id, attempts }) =>
             void events
               .publish('evaluation:failed', {
@@ -85,40 +85,40 @@ export async function startPlatform(
         }),
       });
       closers.push(() => q.close());
-      queueUrl = loopback((await q.listen(config.platformQueuePort, bind)).port);
+      queueUrl = loopback((await q.listen(config.platform.queuePort, bind)).port);
     }
     if (parts.storage) {
       const data = await storageData(config);
-      storageKind = config.databaseUrl ? 'postgres' : 'memory';
+      storageKind = config.gateway.databaseUrl ? 'postgres' : 'memory';
       closers.push(() => data.close());
       const storage = new Storage(data);
       const unfollow = storage.follow(events, logger);
       closers.push(() => Promise.resolve(unfollow()));
       const s = await startStorageServer({ storage, apiKey, logger });
       closers.push(() => s.close());
-      storageUrl = loopback((await s.listen(config.platformStoragePort, bind)).port);
+      storageUrl = loopback((await s.listen(config.platform.storagePort, bind)).port);
     }
-    const executor = new LocalExecutor(config.executorId, config.workerConcurrency * 2, {
-      sandbox: config.executorSandbox,
+    const executor = new LocalExecutor(config.worker.executorId, config.worker.concurrency * 2, {
+      sandbox: config.worker.sandbox,
       limits: {
-        maxProcesses: config.evalMaxProcesses,
-        fileSizeMb: config.evalFileSizeMb,
-        diskMb: config.evalDiskMb,
-        openFiles: config.evalOpenFiles,
+        maxProcesses: config.limits.maxProcesses,
+        fileSizeMb: config.limits.fileSizeMb,
+        diskMb: config.limits.diskMb,
+        openFiles: config.limits.openFiles,
       },
     });
     const warnings: string[] = [];
     if (executor.sandbox.kind === 'none') {
       // Whoever reaches the gateway or these services could run code as this machine's user.
-      if (!isLoopbackHost(config.host) || !isLoopbackHost(bind))
+      if (!isLoopbackHost(config.gateway.host) || !isLoopbackHost(bind))
         throw new Error(
-          `refusing to run submitted code without a sandbox on a non-loopback address (HOST=${config.host}): ${executor.sandbox.reason}`,
+          `refusing to run submitted code without a sandbox on a non-loopback address (HOST=${config.gateway.host}): ${executor.sandbox.reason}`,
         );
       warnings.push(
         `Executor ${executor.id} runs submitted code WITHOUT A SANDBOX, as this machine's user (${executor.sandbox.reason}); it is served on loopback only.`,
       );
     }
-    const limits = { memoryMb: config.evalMemoryMb, outputBytes: config.evalOutputBytes };
+    const limits = { memoryMb: config.limits.memoryMb, outputBytes: config.limits.outputBytes };
     const ex = await startExecutorServer({
       executor,
       apiKey,
@@ -128,11 +128,11 @@ export async function startPlatform(
     });
     closers.push(() => ex.close());
     closers.push(() => Promise.resolve(executor.killAll()));
-    const executorPort = (await ex.listen(config.platformExecutorPort, bind)).port;
+    const executorPort = (await ex.listen(config.platform.executorPort, bind)).port;
     const http = {
       apiKey,
-      timeoutMs: config.downstreamTimeoutMs,
-      retries: config.downstreamRetries,
+      timeoutMs: config.gateway.downstreamTimeoutMs,
+      retries: config.gateway.downstreamRetries,
     };
     if (parts.worker) {
       const worker = new Worker({
@@ -141,16 +141,16 @@ export async function startPlatform(
         storage: createStorageService({ ...http, baseUrl: storageUrl }),
         events,
         jobQueue:
-          config.jobQueueEnabled && config.jobQueueRedisUrl
+          config.jobQueue.enabled && config.jobQueue.redisUrl
             ? {
-                redisUrl: config.jobQueueRedisUrl,
-                name: config.jobQueueName,
-                prefix: config.jobQueuePrefix,
-                lockMs: config.workerLockMs,
+                redisUrl: config.jobQueue.redisUrl,
+                name: config.jobQueue.name,
+                prefix: config.jobQueue.prefix,
+                lockMs: config.worker.lockMs,
               }
             : undefined,
-        concurrency: config.workerConcurrency,
-        pollMs: config.workerPollMs,
+        concurrency: config.worker.concurrency,
+        pollMs: config.worker.pollMs,
         limits,
         logger,
       });

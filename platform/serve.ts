@@ -16,14 +16,14 @@ export async function servePlatform(
   check?: (c: Readonly<Config>) => string | undefined,
 ): Promise<void> {
   const config = configOrExit(env, check);
-  const logger = createLogger(config.logLevel, parts.queue ? 'platform' : 'worker');
-  if (parts.worker && !config.redisUrl) {
+  const logger = createLogger(config.gateway.logLevel, parts.queue ? 'platform' : 'worker');
+  if (parts.worker && !config.gateway.redisUrl) {
     logger.warn(
       'REDIS_URL is not set: this worker will not hear cancellations made through other processes',
     );
   }
-  const events = createEventBus(config.redisUrl, logger);
-  const platform = await startPlatform(config, events, logger, parts, config.host).catch(
+  const events = createEventBus(config.gateway.redisUrl, logger);
+  const platform = await startPlatform(config, events, logger, parts, config.gateway.host).catch(
     (err: unknown) => {
       logger.fatal(err instanceof Error ? err.message : String(err));
       process.exit(1);
@@ -36,7 +36,7 @@ export async function servePlatform(
       executor: platform.executorUrl,
       executor_id: platform.executorId,
       events: events.kind,
-      job_queue: config.jobQueueEnabled,
+      job_queue: config.jobQueue.enabled,
     },
     `${what} started`,
   );

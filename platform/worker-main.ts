@@ -7,7 +7,7 @@
 import { servePlatform } from './serve.js';
 
 await servePlatform(process.env, { queue: false, storage: false, worker: true }, 'worker', (c) =>
-  c.embedded
+  c.gateway.embedded
     ? 'a worker needs QUEUE_SERVICE_URL and STORAGE_SERVICE_URL of a running platform'
     : undefined,
 );

@@ -20,6 +20,7 @@ import { OpenAPIBackend } from 'openapi-backend';
 import type { Operation } from 'openapi-backend';
 import { projectRoot, generatedDir } from '../lib/paths.js';
 import { AJV_OPTIONS, BACKEND_OPTIONS, validatorKey } from '../lib/precompiled.js';
+import { CONFIG_SCHEMA } from '../lib/config-schema.js';
 
 // Both are CommonJS modules whose `module.exports` is the function itself.
 const standaloneCode = standaloneModule as unknown as typeof standaloneModule.default;
@@ -142,12 +143,20 @@ function namedValidators(): void {
   files.set('validators/schema-names.ts', `${HEADER}export type SchemaName =\n${names};\n`);
 }
 
+/** The configuration's JSON Schema, so start-up compiles nothing for it either. */
+function configValidator(): void {
+  const ajv = newAjv(false);
+  ajv.addSchema(CONFIG_SCHEMA, 'urn:crucible:config');
+  files.set('validators/config.cjs', standalone(ajv, { config: 'urn:crucible:config' }));
+}
+
 await types('gateway', gateway);
 for (const [name, doc] of Object.entries(downstream)) await types(name, doc);
 await types('events', events);
 files.set('openapi.json', JSON.stringify(gateway, null, 2) + '\n');
 await backendValidators({ gateway, ...downstream });
 namedValidators();
+configValidator();
 
 if (check) {
   const stale: string[] = [];

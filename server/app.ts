@@ -40,10 +40,10 @@ export interface App {
 export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): Promise<App> {
   const { config, logger, stats, spec } = deps;
   const contract = await loadContract('gateway', spec.document);
-  const cors = createCors(config.corsOrigins);
+  const cors = createCors(config.gateway.corsOrigins);
   const route = createRoute(new Router(contract.routes));
-  const authenticate = createAuthenticator(config);
-  const rateLimit = await createRateLimit(config);
+  const authenticate = createAuthenticator(config.gateway);
+  const rateLimit = await createRateLimit(config.gateway);
   const validate = createValidate(contract);
   const dispatch = createDispatch(contract, { ...createHandlers(deps), ...overrides });
   const problem = createProblemWriter(logger);
@@ -63,7 +63,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       if (isDocsAsset(path)) return (await docsAssets())(req, res);
       const { op, params } = route(req.method ?? 'GET', path);
       state.client = authenticate(op, req);
-      if (config.stickyHeader) state.stickyKey = header(req, config.stickyHeader);
+      if (config.gateway.stickyHeader) state.stickyKey = header(req, config.gateway.stickyHeader);
       await rateLimit(op, state.client);
       // Only operations with a request body read one; a stray body elsewhere is left unread
       // (node discards it), so it can neither be parsed nor be refused.
@@ -88,14 +88,14 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     server,
     deps,
     {
-      heartbeatMs: config.wsHeartbeatMs,
-      maxSubscriptions: config.wsMaxSubscriptions,
-      maxMessageBytes: config.wsMaxMessageBytes,
-      maxBufferedBytes: config.wsMaxBufferedBytes,
+      heartbeatMs: config.ws.heartbeatMs,
+      maxSubscriptions: config.ws.maxSubscriptions,
+      maxMessageBytes: config.ws.maxMessageBytes,
+      maxBufferedBytes: config.ws.maxBufferedBytes,
     },
     // The same credentials as the API; browsers cannot set headers on a WebSocket, so the key
     // may come in the URL too.
-    createUpgradeCheck(config),
+    createUpgradeCheck(config.gateway),
   );
 
   return {

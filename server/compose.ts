@@ -29,27 +29,30 @@ export async function composeGateway(
   env: Record<string, string | undefined>,
   logger: Logger,
 ): Promise<Gateway> {
-  const events = createEventBus(config.redisUrl, logger);
+  const events = createEventBus(config.gateway.redisUrl, logger);
   let platform: Platform | undefined;
-  if (config.embedded) {
+  if (config.gateway.embedded) {
     // Loaded only in embedded mode: a gateway in front of real services never needs it.
     const { startPlatform } = await import('../platform/embedded.js');
     // No key anyone could know: the embedded services get a new one at every start.
-    if (config.internalApiKeyIsDefault)
+    if (config.gateway.internalApiKeyIsDefault)
       config = Object.freeze({
         ...config,
-        internalApiKey: randomBytes(32).toString('base64url'),
-        internalApiKeyIsDefault: false,
+        gateway: Object.freeze({
+          ...config.gateway,
+          internalApiKey: randomBytes(32).toString('base64url'),
+          internalApiKeyIsDefault: false,
+        }),
       });
     platform = await startPlatform(config, events, logger);
     const known = env.EXECUTOR_URLS ? `${env.EXECUTOR_URLS},` : '';
     config = reload({
       ...env,
-      INTERNAL_API_KEY: config.internalApiKey,
+      INTERNAL_API_KEY: config.gateway.internalApiKey,
       QUEUE_SERVICE_URL: platform.queueUrl,
       STORAGE_SERVICE_URL: platform.storageUrl,
       EXECUTOR_URLS: `${known}${platform.executorId}=${platform.executorUrl}`,
-      HOST: config.host,
+      HOST: config.gateway.host,
     });
     logger.info(
       {

@@ -34,40 +34,44 @@ export async function createDeps(
   given: { events?: EventBus; warnings?: readonly string[] } = {},
 ): Promise<ServerDeps> {
   const http = {
-    apiKey: config.internalApiKey,
-    timeoutMs: config.downstreamTimeoutMs,
-    retries: config.downstreamRetries,
+    apiKey: config.gateway.internalApiKey,
+    timeoutMs: config.gateway.downstreamTimeoutMs,
+    retries: config.gateway.downstreamRetries,
   };
-  const queue = createQueueService({ ...http, baseUrl: config.queueServiceUrl });
+  const queue = createQueueService({ ...http, baseUrl: config.gateway.queueServiceUrl });
   const storage = createStorageService({
     ...http,
-    baseUrl: config.storageServiceUrl,
-    cacheTerminal: config.enableCaching ? TERMINAL_CACHE_SIZE : 0,
+    baseUrl: config.gateway.storageServiceUrl,
+    cacheTerminal: config.gateway.enableCaching ? TERMINAL_CACHE_SIZE : 0,
   });
   const executors = createExecutors({
     ...http,
-    known: config.executors,
-    urlTemplate: config.executorUrlTemplate,
+    known: config.gateway.executors,
+    urlTemplate: config.gateway.executorUrlTemplate,
   });
   // Bull and postgres are loaded only when configured (they cost ~60 ms of start-up together).
-  const ledger = config.databaseUrl
+  const ledger = config.gateway.databaseUrl
     ? await (
         await import('../clients/ledger-postgres.js')
-      ).createPostgresLedger(config.databaseUrl, config.databaseSchema, config.idempotencyTtlHours)
-    : createMemoryLedger(config.idempotencyTtlHours);
-  const events = given.events ?? createEventBus(config.redisUrl, logger);
+      ).createPostgresLedger(
+        config.gateway.databaseUrl,
+        config.gateway.databaseSchema,
+        config.gateway.idempotencyTtlHours,
+      )
+    : createMemoryLedger(config.gateway.idempotencyTtlHours);
+  const events = given.events ?? createEventBus(config.gateway.redisUrl, logger);
   const jobQueue =
-    config.jobQueueEnabled && config.jobQueueRedisUrl
+    config.jobQueue.enabled && config.jobQueue.redisUrl
       ? (await import('../clients/job-queue.js')).createJobQueue(
           {
-            redisUrl: config.jobQueueRedisUrl,
-            name: config.jobQueueName,
-            prefix: config.jobQueuePrefix,
-            attempts: config.jobQueueAttempts,
-            backoffMs: config.jobQueueBackoffMs,
-            keepCompleted: config.jobQueueKeepCompleted,
-            keepFailed: config.jobQueueKeepFailed,
-            timeoutMs: config.downstreamTimeoutMs,
+            redisUrl: config.jobQueue.redisUrl,
+            name: config.jobQueue.name,
+            prefix: config.jobQueue.prefix,
+            attempts: config.jobQueue.attempts,
+            backoffMs: config.jobQueue.backoffMs,
+            keepCompleted: config.jobQueue.keepCompleted,
+            keepFailed: config.jobQueue.keepFailed,
+            timeoutMs: config.gateway.downstreamTimeoutMs,
           },
           logger,
         )
@@ -76,31 +80,31 @@ export async function createDeps(
     warnings: given.warnings ?? [],
     queue: { url: queue.displayUrl, check: (t) => queue.health(t) },
     storage: { url: storage.displayUrl, check: (t) => storage.health(t) },
-    redis: config.redisUrl
-      ? { url: redact(config.redisUrl), check: () => events.ping() }
+    redis: config.gateway.redisUrl
+      ? { url: redact(config.gateway.redisUrl), check: () => events.ping() }
       : { disabled: true, check: () => Promise.resolve() },
     jobQueue:
-      jobQueue && config.jobQueueRedisUrl
-        ? { url: redact(config.jobQueueRedisUrl), check: () => jobQueue.ping() }
+      jobQueue && config.jobQueue.redisUrl
+        ? { url: redact(config.jobQueue.redisUrl), check: () => jobQueue.ping() }
         : { disabled: true, check: () => Promise.resolve() },
     gatewayStore: {
-      url: config.databaseUrl ? redact(config.databaseUrl) : 'memory',
+      url: config.gateway.databaseUrl ? redact(config.gateway.databaseUrl) : 'memory',
       check: () => ledger.ping(),
     },
     executors: Object.fromEntries(
-      config.executors.map((e) => [
+      config.gateway.executors.map((e) => [
         e.id,
         { url: e.url, check: (t: number) => executors.health(e.id, t) },
       ]),
     ),
-    intervalMs: config.healthIntervalMs,
-    graceMs: config.healthGraceMs,
-    graceIntervalMs: config.healthGraceIntervalMs,
+    intervalMs: config.health.intervalMs,
+    graceMs: config.health.graceMs,
+    graceIntervalMs: config.health.graceIntervalMs,
     logger,
   });
   const split = new TrafficSplit({
     enabled: jobQueue !== undefined,
-    percentage: config.jobQueueShare,
+    percentage: config.jobQueue.share,
   });
   const stats = new GatewayStats();
   const submitter = new Submitter({

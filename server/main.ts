@@ -7,8 +7,8 @@ import { configOrExit, onShutdown } from '../lib/boot.js';
 import { composeGateway } from './compose.js';
 
 const config = configOrExit(process.env);
-const logger = createLogger(config.logLevel);
-if (config.internalApiKeyIsDefault && !config.embedded)
+const logger = createLogger(config.gateway.logLevel);
+if (config.gateway.internalApiKeyIsDefault && !config.gateway.embedded)
   logger.warn('INTERNAL_API_KEY is not set; using the development key');
 const gateway = await composeGateway(config, configOrExit, process.env, logger).catch(
   (err: unknown) => {
@@ -18,7 +18,7 @@ const gateway = await composeGateway(config, configOrExit, process.env, logger).
   },
 );
 const { deps, app } = gateway;
-const address = await app.listen(gateway.config.port, gateway.config.host);
+const address = await app.listen(gateway.config.gateway.port, gateway.config.gateway.host);
 deps.health.start();
 // Idempotency keys past their TTL are forgotten hourly (a claim also replaces an expired key).
 const prune = setInterval(() => {

@@ -11,7 +11,7 @@ import { digest, keyMatches } from '../../lib/keys.js';
  * fingerprint of its key, else its address.
  */
 export function createAuthenticator(
-  config: Pick<Config, 'apiKeys' | 'adminApiKey'>,
+  config: Pick<Config['gateway'], 'apiKeys' | 'adminApiKey'>,
 ): (op: RouteOperation, req: IncomingMessage) => string {
   const apiKeys = config.apiKeys.map(digest);
   const adminKeys = config.adminApiKey ? [digest(config.adminApiKey)] : [];
@@ -52,7 +52,7 @@ export function createAuthenticator(
 
 /** Whether a WebSocket upgrade carries a client key (browsers may send it in the URL). */
 export function createUpgradeCheck(
-  config: Pick<Config, 'apiKeys'>,
+  config: Pick<Config['gateway'], 'apiKeys'>,
 ): (req: IncomingMessage, url: URL) => boolean {
   const apiKeys = config.apiKeys.map(digest);
   return (req, url) =>

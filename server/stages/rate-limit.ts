@@ -7,7 +7,7 @@ import type { RouteOperation } from '../../lib/http/router.js';
  * with Retry-After past it. The limiter is loaded only when a limit is set.
  */
 export async function createRateLimit(
-  config: Pick<Config, 'rateLimitPerMinute'>,
+  config: Pick<Config['gateway'], 'rateLimitPerMinute'>,
 ): Promise<(op: RouteOperation, client: string) => Promise<void>> {
   if (config.rateLimitPerMinute <= 0) return () => Promise.resolve();
   const { RateLimiterMemory } = await import('rate-limiter-flexible');

@@ -15,8 +15,8 @@ describe('WS fan-out across gateway instances (real Redis)', function () {
     const b = await startEmbedded({
       REDIS_URL,
       INTERNAL_API_KEY,
-      QUEUE_SERVICE_URL: a.gw.config.queueServiceUrl,
-      STORAGE_SERVICE_URL: a.gw.config.storageServiceUrl,
+      QUEUE_SERVICE_URL: a.gw.config.gateway.queueServiceUrl,
+      STORAGE_SERVICE_URL: a.gw.config.gateway.storageServiceUrl,
     });
     try {
       expect(b.gw.platform).to.equal(undefined);

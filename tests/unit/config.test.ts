@@ -1,5 +1,9 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../lib/config.js';
+import { CONFIG_SCHEMA } from '../../lib/config-schema.js';
+import { projectRoot } from '../../lib/paths.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -14,22 +18,31 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
     const c = loadConfig({});
-    expect(c).to.include({
+    expect(c.gateway).to.include({
       port: 8080,
       embedded: true,
       host: '127.0.0.1',
       queueServiceUrl: 'http://queue:8081',
       storageServiceUrl: 'http://storage-service:8082',
-      jobQueueEnabled: false,
-      jobQueueShare: 0.5,
       logLevel: 'info',
       enableCaching: false,
       internalApiKey: 'dev-internal-api-key',
       internalApiKeyIsDefault: true,
       rateLimitPerMinute: 0,
     });
-    expect(c.redisUrl).to.equal(undefined);
-    expect(c.allowedLanguages).to.deep.equal(['python']);
+    expect(c.jobQueue).to.include({ enabled: false, share: 0.5, name: 'evaluations' });
+    expect(c.limits).to.deep.equal({
+      memoryMb: 512,
+      outputBytes: 1048576,
+      maxProcesses: 64,
+      fileSizeMb: 16,
+      diskMb: 64,
+      openFiles: 256,
+    });
+    expect(c.worker).to.include({ sandbox: 'auto', concurrency: 2 });
+    expect(c.health).to.deep.equal({ intervalMs: 15000, graceMs: 120000, graceIntervalMs: 2000 });
+    expect(c.gateway.redisUrl).to.equal(undefined);
+    expect(c.gateway.allowedLanguages).to.deep.equal(['python']);
   });
 
   it('reads the brief names and is frozen', () => {
@@ -44,17 +57,19 @@ describe('loadConfig', () => {
       INTERNAL_API_KEY: 'k',
       ALLOWED_LANGUAGES: 'python, node',
     });
-    expect(c).to.include({
+    expect(c.gateway).to.include({
       queueServiceUrl: 'http://q:1',
-      jobQueueEnabled: true,
-      jobQueueShare: 0.3,
+      embedded: false,
+      host: '0.0.0.0',
       logLevel: 'warn',
       internalApiKey: 'k',
     });
-    expect(c.jobQueueRedisUrl).to.equal('redis://r:6379'); // falls back to REDIS_URL
-    expect(c.allowedLanguages).to.deep.equal(['python', 'node']);
+    expect(c.jobQueue).to.include({ enabled: true, share: 0.3 });
+    expect(c.jobQueue.redisUrl).to.equal('redis://r:6379'); // falls back to REDIS_URL
+    expect(c.gateway.allowedLanguages).to.deep.equal(['python', 'node']);
     expect(Object.isFrozen(c)).to.equal(true);
-    expect(Object.isFrozen(c.allowedLanguages)).to.equal(true);
+    expect(Object.isFrozen(c.gateway)).to.equal(true);
+    expect(Object.isFrozen(c.gateway.allowedLanguages)).to.equal(true);
   });
 
   const bad: [Record<string, string>, RegExp][] = [
@@ -104,11 +119,7 @@ describe('loadConfig', () => {
       BULL_PERCENTAGE: '0.9',
       BULL_REDIS_URL: 'redis://b:6379',
     });
-    expect(c).to.include({
-      jobQueueEnabled: true,
-      jobQueueShare: 0.9,
-      jobQueueRedisUrl: 'redis://b:6379',
-    });
+    expect(c.jobQueue).to.include({ enabled: true, share: 0.9, redisUrl: 'redis://b:6379' });
     expect(problemsOf({ CELERY_PERCENTAGE: '0.1', BULL_PERCENTAGE: '0.2' })).to.deep.equal([
       'CELERY_PERCENTAGE and BULL_PERCENTAGE are both set, to different values',
     ]);
@@ -116,9 +127,21 @@ describe('loadConfig', () => {
     expect(problemsOf({ DATABASE_SCHEMA: 'x"; drop' })[0]).to.match(/^DATABASE_SCHEMA=/);
   });
 
+  it('names every setting of the schema after a variable the README documents', () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    const names: string[] = [];
+    const walk = (s: any): void => {
+      if (s['x-env']) names.push(s['x-env']);
+      for (const p of Object.values(s.properties ?? {})) walk(p);
+    };
+    walk(CONFIG_SCHEMA);
+    expect(names).to.have.length.above(50);
+    expect(names.filter((n) => !readme.includes(`\`${n}\``))).to.deep.equal([]);
+  });
+
   it('parses EXECUTOR_URLS as id=url pairs or bare URLs named by host', () => {
     const c = loadConfig({ EXECUTOR_URLS: 'a=http://h1:1, http://exec-2:8083/' });
-    expect(c.executors).to.deep.equal([
+    expect(c.gateway.executors).to.deep.equal([
       { id: 'a', url: 'http://h1:1' },
       { id: 'exec-2', url: 'http://exec-2:8083' },
     ]);

@@ -1,0 +1,99 @@
+/** The configuration's shape, in sections; lib/config-schema.ts is its JSON Schema. */
+
+export interface ExecutorTarget {
+  id: string;
+  url: string;
+}
+
+export interface Config {
+  gateway: {
+    port: number;
+    host: string;
+    /** No QUEUE_SERVICE_URL and STORAGE_SERVICE_URL: start the reference platform in-process. */
+    embedded: boolean;
+    queueServiceUrl: string;
+    storageServiceUrl: string;
+    redisUrl?: string;
+    databaseUrl?: string;
+    /** PostgreSQL schema of the gateway's own tables. */
+    databaseSchema: string;
+    internalApiKey: string;
+    /** True when INTERNAL_API_KEY was not set and the development default is in use. */
+    internalApiKeyIsDefault: boolean;
+    idempotencyTtlHours: number;
+    logLevel: string;
+    enableCaching: boolean;
+    /** Executors named in EXECUTOR_URLS, by id. */
+    executors: readonly ExecutorTarget[];
+    /** How an executor id becomes a URL when EXECUTOR_URLS does not name it. */
+    executorUrlTemplate: string;
+    allowedLanguages: readonly string[];
+    /** When non-empty, every /api/* request needs one of these in X-API-Key. */
+    apiKeys: readonly string[];
+    adminApiKey?: string;
+    corsOrigins: readonly string[];
+    rateLimitPerMinute: number;
+    /** Request header whose value pins a client to one backend; unset: random per request. */
+    stickyHeader?: string;
+    downstreamTimeoutMs: number;
+    downstreamRetries: number;
+  };
+  /**
+   * The job queue (Bull on Redis), which plays the part the brief gives Celery; the environment
+   * keeps the brief's CELERY_* names (and BULL_* aliases).
+   */
+  jobQueue: {
+    enabled: boolean;
+    redisUrl?: string;
+    /** Share (0–1) of submissions the traffic split sends to the job queue. */
+    share: number;
+    /** Bull queue name and Redis key prefix. */
+    name: string;
+    prefix: string;
+    /** Attempts a job gets (a worker that dies mid-job counts as one) and the first retry delay. */
+    attempts: number;
+    backoffMs: number;
+    /** Finished jobs kept in Redis (the results live in storage). */
+    keepCompleted: number;
+    keepFailed: number;
+  };
+  /** What each evaluation may use: memory, captured output, and the sandbox's other limits. */
+  limits: {
+    memoryMb: number;
+    outputBytes: number;
+    maxProcesses: number;
+    fileSizeMb: number;
+    diskMb: number;
+    openFiles: number;
+  };
+  /** The reference services: loopback ports (0: any free one), storage schema, legacy queue. */
+  platform: {
+    queuePort: number;
+    storagePort: number;
+    executorPort: number;
+    schema: string;
+    /** The legacy queue hands a taken task out again this long after its timeout. */
+    leaseGraceMs: number;
+    /** After this many lapsed leases a task is given up. */
+    queueMaxAttempts: number;
+  };
+  worker: {
+    /** Id under which a worker's executor records the evaluations it runs. */
+    executorId: string;
+    /** Evaluations one worker runs at once, per queue backend. */
+    concurrency: number;
+    /** How often an idle worker asks the legacy queue for work. */
+    pollMs: number;
+    /** A worker holds each Bull job's lock this long (renewed while it runs). */
+    lockMs: number;
+    /** `auto`: bubblewrap when it works here; `bwrap`: demand it; `none`: plain processes. */
+    sandbox: 'auto' | 'bwrap' | 'none';
+  };
+  ws: {
+    heartbeatMs: number;
+    maxSubscriptions: number;
+    maxMessageBytes: number;
+    maxBufferedBytes: number;
+  };
+  health: { intervalMs: number; graceMs: number; graceIntervalMs: number };
+}
