@@ -72,7 +72,10 @@ function typed(s: Schema, raw: string): unknown {
     return raw;
   }
   if (s.type === 'array') return raw.split(',').flatMap((x) => (x.trim() ? [x.trim()] : []));
-  if (s['x-url']) return raw.replace(/\/+$/, '');
+  if (s['x-url']) {
+    if (!URL.canParse(raw)) return { unparseable: raw }; // not a string: ajv refuses it
+    return raw.replace(/\/+$/, '');
+  }
   if (s['x-env'] === 'LOG_LEVEL') return LOG_LEVELS[raw.toLowerCase()] ?? raw.toLowerCase();
   if (s.enum) return raw.toLowerCase();
   return s['x-lowercase'] ? raw.toLowerCase() : raw;

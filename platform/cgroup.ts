@@ -1,11 +1,4 @@
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processAlive as alive } from './work-dirs.js';
@@ -171,20 +164,4 @@ export function detectCgroups(): Cgroups | undefined {
     // not writable, or the controllers are not delegated to us
   }
   return undefined;
-}
-
-/** Removes this process's own base groups (shutdown). */
-export function removeOwnCgroups(): void {
-  const paths = ownPaths();
-  const bases =
-    paths.has('memory') && paths.has('pids')
-      ? [join(ROOT, 'memory', paths.get('memory')!), join(ROOT, 'pids', paths.get('pids')!)]
-      : [join(ROOT, paths.get('') ?? '/')];
-  for (const b of bases) {
-    try {
-      rmdirSync(join(b, `crucible-${process.pid}`));
-    } catch {
-      // busy or absent: the next executor on this host sweeps it
-    }
-  }
 }

@@ -100,12 +100,7 @@ export async function startPlatform(
     }
     const executor = new LocalExecutor(config.worker.executorId, config.worker.concurrency * 2, {
       sandbox: config.worker.sandbox,
-      limits: {
-        maxProcesses: config.limits.maxProcesses,
-        fileSizeMb: config.limits.fileSizeMb,
-        diskMb: config.limits.diskMb,
-        openFiles: config.limits.openFiles,
-      },
+      limits: config.limits,
     });
     const warnings: string[] = [];
     if (executor.sandbox.kind === 'none') {
@@ -118,7 +113,7 @@ export async function startPlatform(
         `Executor ${executor.id} runs submitted code WITHOUT A SANDBOX, as this machine's user (${executor.sandbox.reason}); it is served on loopback only.`,
       );
     }
-    const limits = { memoryMb: config.limits.memoryMb, outputBytes: config.limits.outputBytes };
+    const { limits } = config;
     const ex = await startExecutorServer({
       executor,
       apiKey,

@@ -31,10 +31,6 @@ export const DEFAULT_LIMITS: ExecutorLimits = {
   openFiles: 256,
 };
 
-/** How long after its own timeout the backstop kills an unsandboxed program whose executor is gone. */
-const BACKSTOP_GRACE_S = 5;
-const TIMEOUT = ['/usr/bin/timeout', '/bin/timeout'].find((p) => existsSync(p));
-
 function realPython(): string | undefined {
   // The system's python3 first: a `python3` shim on PATH (pyenv) may live where the box cannot see.
   if (existsSync('/usr/bin/python3')) return '/usr/bin/python3';
@@ -161,19 +157,9 @@ export class LocalExecutor {
       limits,
     );
     try {
-      // Unsandboxed, coreutils' timeout is a backstop that kills the program if this process
-      // dies first; a sandbox dies with its parent (bwrap --die-with-parent) instead.
-      const argv =
-        boxed || !TIMEOUT
-          ? launch.argv
-          : [
-              TIMEOUT,
-              '-s',
-              'KILL',
-              String(req.timeout + BACKSTOP_GRACE_S),
-              ...unboxed(limits, launch.argv),
-            ];
-      const [bin, ...args] = argv;
+      // A sandbox dies with its parent (bwrap --die-with-parent); a plain process has a
+      // backstop timeout in its argv instead (sandbox.ts).
+      const [bin, ...args] = launch.argv;
       const child = spawn(bin!, args, {
         cwd: dir ?? '/',
         detached: true, // its own process group, so a kill reaches everything it started
@@ -244,22 +230,6 @@ export class LocalExecutor {
   killAll(): void {
     for (const id of this.runs.keys()) this.kill(id);
   }
-}
-
-/** Unsandboxed runs get the same rlimits through prlimit, when it is there. */
-function unboxed(limits: RunLimits, argv: string[]): string[] {
-  const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
-  if (!prlimit) return argv;
-  const mb = 1024 * 1024;
-  return [
-    prlimit,
-    `--data=${limits.memoryMb * mb}`,
-    `--fsize=${limits.fileSizeMb * mb}`,
-    `--nofile=${limits.openFiles}`,
-    `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
-    '--',
-    ...argv,
-  ];
 }
 
 function stop(run: Running, why: NonNullable<Running['stoppedFor']>): void {

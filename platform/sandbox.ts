@@ -37,6 +37,35 @@ const BWRAP = ['/usr/bin/bwrap', '/bin/bwrap'].find((p) => existsSync(p));
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
 const SH = ['/bin/sh', '/usr/bin/sh'].find((p) => existsSync(p)) ?? '/bin/sh';
+const TIMEOUT = ['/usr/bin/timeout', '/bin/timeout'].find((p) => existsSync(p));
+/** How long after its own timeout the backstop kills an unsandboxed program whose executor is gone. */
+const BACKSTOP_GRACE_S = 5;
+const MB = 1024 * 1024;
+
+/**
+ * prlimit's options for `limits`: open files, file size and CPU time always; memory (the data
+ * segment: what malloc and mmap'd buffers grow, unlike V8's reserved address space) and the
+ * process count only when no cgroup holds them.
+ */
+function rlimits(limits: RunLimits, cgroup: boolean): string[] {
+  return [
+    `--nofile=${limits.openFiles}`,
+    `--fsize=${limits.fileSizeMb * MB}`,
+    `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
+    ...(cgroup ? [] : [`--nproc=${limits.maxProcesses}`, `--data=${limits.memoryMb * MB}`]),
+  ];
+}
+
+/**
+ * Unsandboxed: the same rlimits (the process count only counts for a non-root user), and
+ * coreutils' timeout as a backstop that kills the program if the executor dies first.
+ */
+function plainArgv(program: string[], limits: RunLimits, timeoutS: number): string[] {
+  const limited = PRLIMIT ? [PRLIMIT, ...rlimits(limits, false), '--', ...program] : program;
+  return TIMEOUT
+    ? [TIMEOUT, '-s', 'KILL', String(timeoutS + BACKSTOP_GRACE_S), ...limited]
+    : limited;
+}
 const ROOT = process.getuid?.() === 0;
 
 /** The read-only world a program sees: /usr (with the merged-/usr links), and a few /etc files. */
@@ -70,23 +99,14 @@ function bwrapArgv(
   limits: RunLimits,
   cgroup: RunCgroup | undefined,
 ): string[] {
-  const mb = 1024 * 1024;
-  const rlimits = [
-    `--nofile=${limits.openFiles}`,
-    `--fsize=${limits.fileSizeMb * mb}`,
-    `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
-    // Without cgroups: the process count per user in the box's own user namespace, and the
-    // data segment (what malloc and mmap'd buffers grow, unlike V8's reserved address space).
-    ...(cgroup ? [] : [`--nproc=${limits.maxProcesses}`, `--data=${limits.memoryMb * mb}`]),
-  ];
   const box = [
     BWRAP!,
     ...['--unshare-all', '--die-with-parent', '--new-session'],
     ...['--uid', String(NOBODY), '--gid', String(NOBODY), '--hostname', 'sandbox'],
     ...view(runtimes),
     ...['--proc', '/proc', '--dev', '/dev'],
-    ...['--size', String(limits.diskMb * mb), '--tmpfs', '/dev/shm'],
-    ...['--size', String(limits.diskMb * mb), '--perms', '0700', '--tmpfs', BOX_WORK_DIR],
+    ...['--size', String(limits.diskMb * MB), '--tmpfs', '/dev/shm'],
+    ...['--size', String(limits.diskMb * MB), '--perms', '0700', '--tmpfs', BOX_WORK_DIR],
     ...['--symlink', BOX_WORK_DIR, '/tmp'],
     // The box's own root (a tmpfs bwrap makes) would be writable, and unbounded, without this.
     ...['--remount-ro', '/'],
@@ -96,7 +116,7 @@ function bwrapArgv(
     ...['--setenv', 'TMPDIR', BOX_WORK_DIR, '--setenv', 'LANG', 'C.UTF-8'],
     ...['--setenv', 'PYTHONDONTWRITEBYTECODE', '1'],
     PRLIMIT!,
-    ...rlimits,
+    ...rlimits(limits, cgroup !== undefined),
     '--',
   ];
   // As root, bwrap itself runs as nobody: its user namespace then maps the program to nobody
@@ -171,7 +191,12 @@ export function createSandbox(mode: SandboxMode, runtimes: string[]): Sandbox {
       kind: 'none',
       reason: problem,
       cgroups: 'rlimits',
-      launch: (run) => Promise.resolve({ argv: run.program, statusFd: false, cgroup: undefined }),
+      launch: (run, limits) =>
+        Promise.resolve({
+          argv: plainArgv(run.program, limits, limits.cpuSeconds),
+          statusFd: false,
+          cgroup: undefined,
+        }),
     };
   }
   const cgroups = detectCgroups();

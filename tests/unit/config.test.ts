@@ -83,6 +83,7 @@ describe('loadConfig', () => {
       /^QUEUE_SERVICE_URL=queue:8081: expected a http: or https: URL/,
     ],
     [{ REDIS_URL: 'http://r' }, /^REDIS_URL=http:\/\/r: expected a redis: or rediss: URL/],
+    [{ REDIS_URL: 'redis://[r' }, /^REDIS_URL=redis:\/\/\[r: expected a redis: or rediss: URL/],
     [{ QUEUE_SERVICE_URL: 'http://q' }, /^QUEUE_SERVICE_URL and STORAGE_SERVICE_URL: set both/],
     [{ WORKER_CONCURRENCY: '0' }, /^WORKER_CONCURRENCY=0/],
     [{ DATABASE_URL: 'mysql://u:secret@h/db' }, /^DATABASE_URL=mysql:\/\/u:\*\*\*@h\/db/],
