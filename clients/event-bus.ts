@@ -35,6 +35,7 @@ export function createInProcessEventBus(): EventBus {
   return {
     kind: 'in-process',
     dropped: 0,
+    pending: 0,
     publish(channel, payload) {
       assertPayload(channel, payload);
       emitter.emit('event', channel, payload);
@@ -50,8 +51,15 @@ export function createInProcessEventBus(): EventBus {
   };
 }
 
-/** Redis pub/sub: one connection publishes, one subscribes to `evaluation:*`. */
-export function createRedisEventBus(url: string, logger: Logger): EventBus {
+/** Held events flushed at most this many at a time. */
+const FLUSH_BATCH = 500;
+const RETRY_MS = 500;
+
+/**
+ * Redis pub/sub: one connection publishes, one subscribes to `evaluation:*`. Events Redis
+ * refuses wait in a buffer of `bufferSize`, in order, and go out when it answers again.
+ */
+export function createRedisEventBus(url: string, logger: Logger, bufferSize = 10_000): EventBus {
   // No offline queue: while Redis is down a publish fails at once instead of waiting.
   // Auto-pipelining sends the publishes of concurrent requests in one write: a submit publishes
   // twice, and one write a command cost about a seventh of the submit path's CPU.
@@ -67,8 +75,43 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   let dropped = 0;
+  const held: { channel: Channel; message: string; evalId: string }[] = [];
+  let flushing: Promise<void> | undefined;
+  let retry: NodeJS.Timeout | undefined;
 
   const connected = (): Promise<void> => firstConnect(pub, FIRST_CONNECT_WAIT_MS);
+
+  const flush = (): Promise<void> =>
+    (flushing ??= (async () => {
+      while (held.length) {
+        const batch = held.slice(0, FLUSH_BATCH);
+        const sent = await Promise.allSettled(
+          batch.map((e) => connected().then(() => pub.publish(e.channel, e.message))),
+        );
+        // What went out leaves the buffer; what did not keeps its place for the next try.
+        const kept = batch.filter((_, i) => sent[i]!.status === 'rejected');
+        held.splice(0, batch.length, ...kept);
+        if (kept.length) {
+          retry ??= setTimeout(() => {
+            retry = undefined;
+            void flush();
+          }, RETRY_MS);
+          retry.unref();
+          return;
+        }
+      }
+    })().finally(() => (flushing = undefined)));
+  pub.on('ready', () => void flush());
+
+  const hold = (channel: Channel, message: string, evalId: string): void => {
+    if (held.length >= bufferSize) {
+      dropped++;
+      logger.error({ channel, eval_id: evalId }, 'event dropped: the retry buffer is full');
+      return;
+    }
+    held.push({ channel, message, evalId });
+    if (held.length === 1) void flush();
+  };
 
   const ensureSubscriber = (): void => {
     if (sub) return;
@@ -93,15 +136,24 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
     get dropped() {
       return dropped;
     },
+    get pending() {
+      return held.length;
+    },
     async publish(channel, payload) {
       assertPayload(channel, payload);
+      const message = JSON.stringify(payload);
+      // Behind held events, so that subscribers see each evaluation's events in order.
+      if (held.length) {
+        hold(channel, message, payload.eval_id);
+        return false;
+      }
       try {
         await connected();
-        await pub.publish(channel, JSON.stringify(payload));
+        await pub.publish(channel, message);
         return true;
       } catch (err) {
-        dropped++;
-        logger.warn({ err, channel, eval_id: payload.eval_id }, 'event not published');
+        logger.warn({ err, channel, eval_id: payload.eval_id }, 'event held for a retry');
+        hold(channel, message, payload.eval_id);
         return false;
       }
     },
@@ -124,6 +176,8 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
       await pub.ping();
     },
     async close() {
+      clearTimeout(retry);
+      if (held.length) await Promise.race([flush(), new Promise((r) => setTimeout(r, 1_000))]);
       pub.disconnect();
       sub?.disconnect();
       return Promise.resolve();
@@ -132,6 +186,10 @@ export function createRedisEventBus(url: string, logger: Logger): EventBus {
 }
 
 /** Redis pub/sub when `redisUrl` is set, else the in-process bus. */
-export function createEventBus(redisUrl: string | undefined, logger: Logger): EventBus {
-  return redisUrl ? createRedisEventBus(redisUrl, logger) : createInProcessEventBus();
+export function createEventBus(
+  redisUrl: string | undefined,
+  logger: Logger,
+  bufferSize?: number,
+): EventBus {
+  return redisUrl ? createRedisEventBus(redisUrl, logger, bufferSize) : createInProcessEventBus();
 }

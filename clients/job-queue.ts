@@ -99,6 +99,14 @@ export function createJobQueue(opts: JobQueueOptions, logger: Logger): JobQueue 
         }),
       );
     },
+    holds(evalId) {
+      return call('holds', async () => {
+        const job = await queue.getJob(evalId);
+        if (!job) return false;
+        const state = await job.getState();
+        return state !== 'completed' && state !== 'failed';
+      });
+    },
     cancel(evalId) {
       return call('cancel', async (): Promise<JobCancelOutcome> => {
         const job = await queue.getJob(evalId);

@@ -28,10 +28,20 @@ const MIGRATIONS: Migration[] = [
       created_at   timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX idempotency_keys_created_at ON ${s}.idempotency_keys (created_at);`,
+  // The source, for queueing an evaluation again when its backend lost it; the reconciler's
+  // work list is the accepted records not looked at for a while.
+  (s) => `
+    ALTER TABLE ${s}.submissions ADD COLUMN code text, ADD COLUMN requeues integer NOT NULL DEFAULT 0;
+    CREATE INDEX submissions_pending ON ${s}.submissions (updated_at)
+      WHERE status IN ('submitted', 'queued');`,
 ];
 
 // A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.
 const MIGRATION_LOCK = 0x63727563;
+// With the schema's hash, the session lock the reconciling gateway holds.
+const RECONCILE_LOCK = 0x72656330;
+const COLUMNS =
+  "eval_id, backend, task_id, status, language, timeout, priority, client, fallback, batch, submitted_at, COALESCE(code, '') AS code, requeues";
 
 function unavailable(err: unknown): GatewayError {
   return new GatewayError(
@@ -63,6 +73,16 @@ export async function createPostgresLedger(
     }
   };
   const ttl = `${ttlHours} hours`;
+  let leading: Awaited<ReturnType<typeof sql.reserve>> | undefined;
+  const unlead = async (): Promise<void> => {
+    const conn = leading;
+    leading = undefined;
+    if (!conn) return;
+    await conn`SELECT pg_advisory_unlock(${RECONCILE_LOCK}, hashtext(${schema}))`.catch(
+      () => undefined,
+    );
+    conn.release();
+  };
 
   return {
     kind: 'postgres',
@@ -71,19 +91,52 @@ export async function createPostgresLedger(
         await sql`
           INSERT INTO ${table} ${sql(rec as unknown as Record<string, unknown>)}
           ON CONFLICT (eval_id) DO UPDATE SET backend = EXCLUDED.backend, task_id = EXCLUDED.task_id,
-            status = EXCLUDED.status, updated_at = now()`;
+            status = EXCLUDED.status, fallback = EXCLUDED.fallback, updated_at = now()`;
       }),
     find: (id) =>
       guard(async () => {
         const [row] = await sql<SubmissionRecord[]>`
-          SELECT eval_id, backend, task_id, status, language, timeout, priority, client, fallback, batch, submitted_at
-          FROM ${table} WHERE eval_id = ${id}`;
+          SELECT ${sql.unsafe(COLUMNS)} FROM ${table} WHERE eval_id = ${id}`;
         return row ?? null;
       }),
     setStatus: (id, status) =>
       guard(async () => {
         await sql`UPDATE ${table} SET status = ${status}, updated_at = now() WHERE eval_id = ${id}`;
       }),
+    stale: (olderThanMs, limit) =>
+      guard(async () => {
+        const rows = await sql<SubmissionRecord[]>`
+          SELECT ${sql.unsafe(COLUMNS)} FROM ${table}
+          WHERE status IN ('submitted', 'queued')
+            AND updated_at <= now() - make_interval(secs => ${olderThanMs / 1000})
+          ORDER BY updated_at LIMIT ${limit}`;
+        return [...rows];
+      }),
+    touch: (id, requeued) =>
+      guard(async () => {
+        await sql`UPDATE ${table} SET updated_at = now(), requeues = requeues + ${requeued ? 1 : 0}
+          WHERE eval_id = ${id}`;
+      }),
+    async lead() {
+      // One gateway reconciles: the one whose session holds the lock. A lost connection loses the
+      // lock with it, and another gateway takes over at its next try.
+      try {
+        if (leading) {
+          await leading`SELECT 1`;
+          return true;
+        }
+        const conn = await sql.reserve();
+        const [row] = await conn<{ won: boolean }[]>`
+          SELECT pg_try_advisory_lock(${RECONCILE_LOCK}, hashtext(${schema})) AS won`;
+        if (row?.won) leading = conn;
+        else conn.release();
+        return leading !== undefined;
+      } catch {
+        leading?.release();
+        leading = undefined;
+        return false;
+      }
+    },
     claim: (key, hash) =>
       guard(async () => {
         // Expired keys are replaced in the same statement, so a stale key never blocks a claim.
@@ -121,6 +174,9 @@ export async function createPostgresLedger(
       guard(async () => {
         await sql`SELECT 1`;
       }),
-    close: () => sql.end({ timeout: 2 }),
+    async close() {
+      await unlead();
+      await sql.end({ timeout: 2 });
+    },
   };
 }

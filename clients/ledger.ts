@@ -8,42 +8,81 @@ export type {
 
 /**
  * Records kept in memory by default; older ones are forgotten first. A record matters from the
- * submit until storage has the evaluation (seconds) and for cancelling it while it waits.
+ * submit until storage has the evaluation (seconds), for cancelling it while it waits, and for
+ * queueing it again if its backend loses it (which needs its code: hence a byte budget too).
  */
 export const MEMORY_RECORDS = 20_000;
+export const MEMORY_CODE_BYTES = 256 * 1024 * 1024;
+
+const PENDING = new Set(['submitted', 'queued']);
 
 export function createMemoryLedger(
   ttlHours: number,
   now: () => number = Date.now,
   maxRecords: number = MEMORY_RECORDS,
+  maxCodeBytes: number = MEMORY_CODE_BYTES,
 ): Ledger {
-  const records = new Map<string, SubmissionRecord>();
+  const records = new Map<string, { rec: SubmissionRecord; touched: number; bytes: number }>();
   // Insertion order kept apart: asking a busy Map for its oldest key walks past every deleted
   // entry still in its table, which cost 4% of a submit's CPU at 7,000 submits a second.
-  const order: string[] = new Array<string>(maxRecords);
-  let next = 0;
+  let order: string[] = [];
+  let head = 0;
+  let codeBytes = 0;
+  const evictOldest = (): void => {
+    const id = order[head++]!;
+    const gone = records.get(id);
+    if (gone) codeBytes -= gone.bytes;
+    records.delete(id);
+    if (head > 4096 && head * 2 > order.length) {
+      order = order.slice(head);
+      head = 0;
+    }
+  };
   const keys = new Map<string, { hash: string; answer?: IdempotentAnswer; at: number }>();
   return {
     kind: 'memory',
     record(rec) {
-      if (!records.has(rec.eval_id)) {
-        const oldest = order[next];
-        if (oldest !== undefined) records.delete(oldest);
-        order[next] = rec.eval_id;
-        next = (next + 1) % maxRecords;
+      const bytes = rec.code.length * 2;
+      const known = records.get(rec.eval_id);
+      if (known) codeBytes -= known.bytes;
+      else {
+        order.push(rec.eval_id);
+        while (order.length - head > maxRecords) evictOldest();
       }
-      records.set(rec.eval_id, { ...rec });
+      codeBytes += bytes;
+      records.set(rec.eval_id, { rec: { ...rec }, touched: now(), bytes });
+      while (codeBytes > maxCodeBytes && order.length - head > 1) evictOldest();
       return Promise.resolve();
     },
     find(id) {
       const r = records.get(id);
-      return Promise.resolve(r ? { ...r } : null);
+      return Promise.resolve(r ? { ...r.rec } : null);
     },
     setStatus(id, status) {
       const r = records.get(id);
-      if (r) r.status = status;
+      if (r) {
+        r.rec.status = status;
+        r.touched = now();
+      }
       return Promise.resolve();
     },
+    stale(olderThanMs, limit) {
+      const due: { rec: SubmissionRecord; touched: number }[] = [];
+      const before = now() - olderThanMs;
+      for (const r of records.values())
+        if (PENDING.has(r.rec.status) && r.touched <= before) due.push(r);
+      due.sort((a, b) => a.touched - b.touched);
+      return Promise.resolve(due.slice(0, limit).map((r) => ({ ...r.rec })));
+    },
+    touch(id, requeued) {
+      const r = records.get(id);
+      if (r) {
+        r.touched = now();
+        if (requeued) r.rec.requeues++;
+      }
+      return Promise.resolve();
+    },
+    lead: () => Promise.resolve(true),
     claim(key, hash) {
       const k = keys.get(key);
       if (k && now() - k.at < ttlHours * 3_600_000) {

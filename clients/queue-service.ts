@@ -26,6 +26,10 @@ export function createQueueService(opts: Omit<DownstreamOptions, 'displayName'>)
       });
       return r.body;
     },
+    async holds(evalId) {
+      const r = await http.call('GET', `tasks/${encodeURIComponent(evalId)}`, { accept: [404] });
+      return r.status !== 404;
+    },
     async remove(evalId) {
       const r = await http.call('DELETE', `tasks/${encodeURIComponent(evalId)}`, {
         accept: [404, 409],

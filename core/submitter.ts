@@ -8,7 +8,7 @@ import type { TrafficSplit } from './traffic-split.js';
 import { DEFAULT_LANGUAGE, DEFAULT_TIMEOUT, MAX_CODE_BYTES } from './evaluation.js';
 import type { EvaluationRequest, QueueBackend } from './evaluation.js';
 import type { EventBus } from './ports/event-bus.js';
-import type { Ledger } from './ports/ledger.js';
+import type { Ledger, SubmissionRecord } from './ports/ledger.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { QueueService } from './ports/queue-service.js';
 
@@ -108,6 +108,52 @@ export class Submitter {
     return null;
   }
 
+  /**
+   * Offers the evaluation to each backend in `order` until one takes it; throws the failure (one
+   * backend's own, or a 503 naming each) when none does.
+   */
+  private async handOver(
+    order: QueueBackend[],
+    evalId: string,
+    e: Required<EvaluationRequest>,
+    submittedAt: string,
+    batch: boolean,
+  ): Promise<Accepted> {
+    const failures: [QueueBackend, unknown][] = [];
+    for (const backend of order) {
+      try {
+        const position = await this.enqueue(backend, evalId, e, submittedAt, batch);
+        return {
+          eval_id: evalId,
+          backend,
+          queue_position: position,
+          fallback: failures.length > 0,
+        };
+      } catch (err) {
+        failures.push([backend, err]);
+        this.deps.logger.warn(
+          { eval_id: evalId, backend, err: isGatewayError(err) ? err.message : err },
+          'backend refused the evaluation',
+        );
+      }
+    }
+    const [only] = failures;
+    throw failures.length === 1 && only && isGatewayError(only[1])
+      ? only[1]
+      : new GatewayError(
+          'GW_ERR_DOWNSTREAM_UNAVAILABLE',
+          `No queue backend took the evaluation: ${failures
+            .map(([b, f]) => `${b}: ${isGatewayError(f) ? f.message : 'failed'}`)
+            .join('; ')}`,
+        );
+  }
+
+  /**
+   * The record is the promise: it is written (status `submitted`, with the code) before any
+   * backend sees the evaluation, and a record that cannot be written refuses the submit (503)
+   * with nothing queued. Once a backend holds it, the record moves to `queued`; should that
+   * second write fail, the record still answers for the id and the reconciler settles it.
+   */
   async submit(req: EvaluationRequest, opts: SubmitOptions = {}): Promise<Accepted> {
     const { events, stats, ledger, split, logger } = this.deps;
     const evalId = opts.evalId ?? newEvalId();
@@ -125,81 +171,117 @@ export class Submitter {
       priority: e.priority,
       ...(batch ? { batch: true } : {}),
     };
+    const order = split.order(opts.stickyKey);
+    const record: SubmissionRecord = {
+      eval_id: evalId,
+      backend: order[0]!,
+      task_id: evalId,
+      status: 'submitted',
+      language: e.language,
+      timeout: e.timeout,
+      priority: e.priority,
+      client: opts.client ?? null,
+      fallback: false,
+      batch,
+      submitted_at: submittedAt,
+      code: e.code,
+      requeues: 0,
+    };
+    try {
+      await ledger.record(record);
+    } catch (err) {
+      stats.submitFailures++;
+      throw new GatewayError(
+        'GW_ERR_DOWNSTREAM_UNAVAILABLE',
+        'The gateway could not record the evaluation, so it queued nothing',
+        { cause: err },
+      );
+    }
     await events.publish('evaluation:submitted', {
       eval_id: evalId,
       language: e.language,
       metadata,
     });
 
-    const failures: [QueueBackend, unknown][] = [];
-    let taken: { backend: QueueBackend; position: number | null } | undefined;
-    for (const backend of split.order(opts.stickyKey)) {
-      try {
-        taken = {
-          backend,
-          position: await this.enqueue(backend, evalId, e, metadata.submitted_at, batch),
-        };
-        break;
-      } catch (err) {
-        failures.push([backend, err]);
-        logger.warn(
-          { eval_id: evalId, backend, err: isGatewayError(err) ? err.message : err },
-          'backend refused the evaluation',
-        );
-      }
-    }
-    if (!taken) {
+    let accepted: Accepted;
+    try {
+      accepted = await this.handOver(order, evalId, e, metadata.submitted_at, batch);
+    } catch (err) {
       stats.submitFailures++;
-      const [only] = failures;
-      const err =
-        failures.length === 1 && only && isGatewayError(only[1])
-          ? only[1]
-          : new GatewayError(
-              'GW_ERR_DOWNSTREAM_UNAVAILABLE',
-              `No queue backend took the evaluation: ${failures
-                .map(([b, f]) => `${b}: ${isGatewayError(f) ? f.message : 'failed'}`)
-                .join('; ')}`,
-            );
+      // The client hears of the failure; the record must not be queued again behind its back.
+      await ledger.setStatus(evalId, 'failed').catch((cause: unknown) => {
+        stats.recordUpdatesFailed++;
+        logger.error({ eval_id: evalId, err: cause }, 'refused evaluation not marked failed');
+      });
       await events.publish('evaluation:failed', {
         eval_id: evalId,
-        error: err.message,
+        error: (err as Error).message,
         failed_at: 'submit',
       });
       throw err;
     }
 
-    const fallback = failures.length > 0;
-    stats.submissions[taken.backend]++;
-    if (fallback) stats.fallbacks++;
+    stats.submissions[accepted.backend]++;
+    if (accepted.fallback) stats.fallbacks++;
     try {
       await ledger.record({
-        eval_id: evalId,
-        backend: taken.backend,
-        task_id: evalId,
+        ...record,
+        backend: accepted.backend,
         status: 'queued',
-        language: e.language,
-        timeout: e.timeout,
-        priority: e.priority,
-        client: opts.client ?? null,
-        fallback,
-        batch,
-        submitted_at: submittedAt,
+        fallback: accepted.fallback,
       });
     } catch (err) {
-      // The backend holds the evaluation; losing the record only costs the status fallback
-      // before the storage write, so the submit still succeeds.
-      stats.recordFailures++;
+      stats.recordUpdatesFailed++;
       logger.error(
         { eval_id: evalId, err: isGatewayError(err) ? err.message : err },
-        'evaluation not recorded',
+        'accepted evaluation left as submitted in the record',
       );
     }
     await events.publish('evaluation:queued', {
       eval_id: evalId,
       code: e.code,
       language: e.language,
-      metadata: { ...metadata, backend: taken.backend, fallback },
+      metadata: { ...metadata, backend: accepted.backend, fallback: accepted.fallback },
     });
-    return { eval_id: evalId, backend: taken.backend, queue_position: taken.position, fallback };
+    return accepted;
+  }
+
+  /**
+   * Queues a recorded evaluation again under its own id — its backend first, then the other —
+   * and says so on `evaluation:queued` (subscribers may have missed the first). For the
+   * reconciler, when no backend holds an evaluation that made no progress.
+   */
+  async requeue(rec: SubmissionRecord): Promise<Accepted> {
+    const other: QueueBackend = rec.backend === 'bull' ? 'legacy' : 'bull';
+    const order = this.deps.split.enabled ? [rec.backend, other] : ['legacy' as const];
+    const e = {
+      code: rec.code,
+      language: rec.language,
+      timeout: rec.timeout,
+      priority: rec.priority,
+    };
+    const submittedAt = rec.submitted_at.toISOString();
+    const accepted = await this.handOver(order, rec.eval_id, e, submittedAt, rec.batch);
+    await this.deps.ledger.record({
+      ...rec,
+      backend: accepted.backend,
+      status: 'queued',
+      fallback: rec.fallback || accepted.fallback,
+    });
+    await this.deps.events.publish('evaluation:queued', {
+      eval_id: rec.eval_id,
+      code: rec.code,
+      language: rec.language,
+      metadata: {
+        submitted_at: submittedAt,
+        timeout: rec.timeout,
+        priority: rec.priority,
+        ...(rec.batch ? { batch: true } : {}),
+        backend: accepted.backend,
+        fallback: accepted.fallback,
+        requeued: true,
+      },
+    });
+    return accepted;
   }
 }

@@ -1,6 +1,11 @@
 import type { Deps, Handler } from './types.js';
 
-export function getStatistics({ storage, stats, events }: Deps): Handler<'getStatistics'> {
+export function getStatistics({
+  storage,
+  stats,
+  events,
+  reconciler,
+}: Deps): Handler<'getStatistics'> {
   return async () => {
     const s = await storage.statistics();
     return {
@@ -14,6 +19,9 @@ export function getStatistics({ storage, stats, events }: Deps): Handler<'getSta
           fallbacks: stats.fallbacks,
           submit_failures: stats.submitFailures,
           events_dropped: events.dropped,
+          events_pending: events.pending,
+          record_updates_failed: stats.recordUpdatesFailed,
+          reconciler: { ...reconciler.figures },
           requests: stats.requests,
         },
       },

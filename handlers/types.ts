@@ -11,6 +11,7 @@ import type { HealthView } from '../core/ports/health.js';
 import type { JobQueue } from '../core/ports/job-queue.js';
 import type { QueueService } from '../core/ports/queue-service.js';
 import type { StorageService } from '../core/ports/storage-service.js';
+import type { ReconcilerFigures } from '../core/reconciler.js';
 import type { Submitter } from '../core/submitter.js';
 import type { TrafficSplit } from '../core/traffic-split.js';
 
@@ -29,6 +30,8 @@ export interface Deps {
   split: TrafficSplit;
   /** The submit path, built by the composition root. */
   submitter: Submitter;
+  /** What the reconciler did (it runs on its own, started by the composition root). */
+  reconciler: { readonly figures: ReconcilerFigures };
   health: HealthView;
   stats: GatewayStats;
   logger: Logger;

@@ -145,4 +145,11 @@ export const CONFIG_SCHEMA = section({
     graceMs: int('HEALTH_GRACE_MS', 120_000, 0, HOUR_MS),
     graceIntervalMs: int('HEALTH_GRACE_INTERVAL_MS', 2_000, 100, HOUR_MS),
   }),
+  durability: section({
+    reconcileGraceMs: int('RECONCILE_GRACE_MS', 60_000, 1_000, HOUR_MS),
+    reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 10_000, 100, HOUR_MS),
+    reconcileBatch: int('RECONCILE_BATCH', 200, 1, 10_000),
+    reconcileMaxRequeues: int('RECONCILE_MAX_REQUEUES', 3, 0, 100),
+    eventBufferSize: int('EVENT_BUFFER_SIZE', 10_000, 0, 1_000_000),
+  }),
 });

@@ -96,4 +96,16 @@ export interface Config {
     maxBufferedBytes: number;
   };
   health: { intervalMs: number; graceMs: number; graceIntervalMs: number };
+  /** What keeps an accepted evaluation from being lost: the reconciler and the event buffer. */
+  durability: {
+    /** An accepted evaluation showing no progress this long is looked at. */
+    reconcileGraceMs: number;
+    reconcileIntervalMs: number;
+    /** Records looked at per pass. */
+    reconcileBatch: number;
+    /** Re-queues without progress before an evaluation is marked failed. */
+    reconcileMaxRequeues: number;
+    /** Lifecycle events held while Redis refuses them. */
+    eventBufferSize: number;
+  };
 }

@@ -94,6 +94,9 @@ export const ERRORS = {
   GW_ERR_DOWNSTREAM_TIMEOUT: { status: 504, title: 'Gateway timeout', slug: 'downstream-timeout' },
 } as const satisfies Record<ErrorCode, CatalogueEntry>;
 
+/** Seconds a client is told to wait after a 503 or 429 that names no time of its own. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
 export const PROBLEM_TYPE_PREFIX = 'urn:crucible:problem:';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

@@ -6,8 +6,8 @@ export class GatewayStats {
   submitFailures = 0;
   /** Submissions the other backend took because the chosen one refused. */
   fallbacks = 0;
-  /** Accepted submissions the gateway ledger could not record. */
-  recordFailures = 0;
+  /** Record writes after the first that failed (the record stayed `submitted`). */
+  recordUpdatesFailed = 0;
   readonly submissions = { legacy: 0, bull: 0 };
 
   uptimeSeconds(now = Date.now()): number {

@@ -22,7 +22,7 @@ export async function servePlatform(
       'REDIS_URL is not set: this worker will not hear cancellations made through other processes',
     );
   }
-  const events = createEventBus(config.gateway.redisUrl, logger);
+  const events = createEventBus(config.gateway.redisUrl, logger, config.durability.eventBufferSize);
   const platform = await startPlatform(config, events, logger, parts, config.gateway.host).catch(
     (err: unknown) => {
       logger.fatal(err instanceof Error ? err.message : String(err));

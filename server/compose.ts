@@ -29,7 +29,7 @@ export async function composeGateway(
   env: Record<string, string | undefined>,
   logger: Logger,
 ): Promise<Gateway> {
-  const events = createEventBus(config.gateway.redisUrl, logger);
+  const events = createEventBus(config.gateway.redisUrl, logger, config.durability.eventBufferSize);
   let platform: Platform | undefined;
   if (config.gateway.embedded) {
     // Loaded only in embedded mode: a gateway in front of real services never needs it.

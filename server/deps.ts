@@ -14,9 +14,11 @@ import type { Deps } from '../handlers/types.js';
 /** The handlers' dependencies as the server holds them: the health monitor it runs, too. */
 export interface ServerDeps extends Deps {
   health: HealthMonitor;
+  reconciler: Reconciler;
 }
 import { HealthMonitor } from './health.js';
 import { Submitter } from '../core/submitter.js';
+import { Reconciler } from '../core/reconciler.js';
 import { loadSpec } from '../lib/spec.js';
 
 /** Terminal evaluations kept in memory when ENABLE_CACHING is on. */
@@ -59,7 +61,9 @@ export async function createDeps(
         config.gateway.idempotencyTtlHours,
       )
     : createMemoryLedger(config.gateway.idempotencyTtlHours);
-  const events = given.events ?? createEventBus(config.gateway.redisUrl, logger);
+  const events =
+    given.events ??
+    createEventBus(config.gateway.redisUrl, logger, config.durability.eventBufferSize);
   const jobQueue =
     config.jobQueue.enabled && config.jobQueue.redisUrl
       ? (await import('../clients/job-queue.js')).createJobQueue(
@@ -117,6 +121,15 @@ export async function createDeps(
     stats,
     logger,
   });
+  const reconciler = new Reconciler(
+    { ledger, storage, queue, jobQueue, submitter, events, logger },
+    {
+      graceMs: config.durability.reconcileGraceMs,
+      intervalMs: config.durability.reconcileIntervalMs,
+      batch: config.durability.reconcileBatch,
+      maxRequeues: config.durability.reconcileMaxRequeues,
+    },
+  );
   return {
     config,
     queue,
@@ -127,6 +140,7 @@ export async function createDeps(
     ledger,
     split,
     submitter,
+    reconciler,
     health,
     stats,
     logger,
@@ -137,5 +151,6 @@ export async function createDeps(
 /** Closes every connection the dependencies hold. */
 export async function closeDeps(deps: ServerDeps): Promise<void> {
   deps.health.stop();
+  await deps.reconciler.stop();
   await Promise.allSettled([deps.events.close(), deps.jobQueue?.close(), deps.ledger.close()]);
 }

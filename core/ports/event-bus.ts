@@ -21,9 +21,10 @@ export interface EventBus {
   /** Whether events cross processes (Redis) or stay in this one. */
   readonly kind: 'redis' | 'in-process';
   /**
-   * Validates the payload against its channel's schema and publishes it. Never throws for a
-   * transport failure: an event that cannot be sent is logged and counted, because the evaluation
-   * it describes is already in a backend and must not be reported as failed for it.
+   * Validates the payload against its channel's schema and publishes it; true when it went out
+   * now. Never throws for a transport failure: an event Redis refuses is held, in order, and
+   * published when Redis answers again (later events wait behind it); beyond the buffer's size it
+   * is dropped and counted.
    */
   publish<C extends Channel>(channel: C, payload: EventPayloads[C]): Promise<boolean>;
   subscribe(listener: EventListener): () => void;
@@ -31,7 +32,9 @@ export interface EventBus {
   subscribed(): Promise<void>;
   /** Resolves when the bus's transport answers; rejects when it does not. */
   ping(): Promise<void>;
-  /** Events that could not be published since start. */
+  /** Events given up since start (the buffer was full). */
   readonly dropped: number;
+  /** Events held for a retry now. */
+  readonly pending: number;
   close(): Promise<void>;
 }

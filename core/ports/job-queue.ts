@@ -24,6 +24,8 @@ export interface JobQueue {
    * once (503) when Redis is not connected rather than queueing the command for later.
    */
   add(payload: JobPayload): Promise<void>;
+  /** Whether a job of that id is waiting, delayed or active (not finished, not gone). */
+  holds(evalId: string): Promise<boolean>;
   /** Removes a job still waiting; an active one is left for the caller to signal. */
   cancel(evalId: string): Promise<JobCancelOutcome>;
   counts(): Promise<JobCounts>;

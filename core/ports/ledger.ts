@@ -16,6 +16,10 @@ export interface SubmissionRecord {
   fallback: boolean;
   batch: boolean;
   submitted_at: Date;
+  /** The source, kept so that the reconciler can queue the evaluation again if a backend loses it. */
+  code: string;
+  /** How many times the reconciler queued it again. */
+  requeues: number;
 }
 
 /** The stored first answer to a request made with an Idempotency-Key. */
@@ -38,6 +42,15 @@ export interface Ledger {
   record(rec: SubmissionRecord): Promise<void>;
   find(evalId: string): Promise<SubmissionRecord | null>;
   setStatus(evalId: string, status: EvaluationState): Promise<void>;
+  /**
+   * Accepted records (`submitted` or `queued`) nobody has looked at for `olderThanMs`, oldest
+   * first: the reconciler's work list.
+   */
+  stale(olderThanMs: number, limit: number): Promise<SubmissionRecord[]>;
+  /** The reconciler looked at the record: it leaves `stale` for a while; `requeued` counts one. */
+  touch(evalId: string, requeued: boolean): Promise<void>;
+  /** Whether this process is the one that reconciles (PostgreSQL: holds an advisory lock). */
+  lead(): Promise<boolean>;
   /**
    * Claims `key` for a request whose body hashes to `requestHash`, or says what an earlier
    * request with the same key left: still running (`pending`) or its answer (`done`).

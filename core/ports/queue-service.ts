@@ -13,6 +13,8 @@ export interface QueueService {
   readonly displayUrl: string;
   /** Queue an evaluation; resolves with its position when the queue reports one. */
   submit(task: TaskRequest): Promise<TaskAccepted>;
+  /** Whether the queue holds the task (waiting or taken by a worker). */
+  holds(evalId: string): Promise<boolean>;
   /** Take a task out of the queue before a worker does. */
   remove(evalId: string): Promise<RemoveOutcome>;
   /** Queue counts. */

@@ -14,6 +14,11 @@ export interface components {
             backend?: "legacy" | "bull";
             /** @description True when the backend the split chose refused and the other took it. */
             fallback?: boolean;
+            /**
+             * @description True on a second `evaluation:queued` for the same id: the reconciler queued it again
+             *     because no backend held it any more (a Redis restart, a queue service crash).
+             */
+            requeued?: boolean;
         } & {
             [key: string]: unknown;
         };
@@ -65,7 +70,7 @@ export interface components {
             eval_id: string;
             error: string;
             executor_id?: string;
-            /** @description The step that failed (submit, queue, execute, admin, attempts). */
+            /** @description The step that failed (submit, queue, execute, admin, attempts, reconcile). */
             failed_at?: string;
             termination_reason?: components["schemas"]["TerminationReason"];
         } & {

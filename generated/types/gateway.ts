@@ -676,11 +676,45 @@ export interface components {
                 fallbacks: number;
                 /** @description Submissions no backend took (answered 5xx). */
                 submit_failures: number;
-                /** @description Lifecycle events that could not be published. */
+                /**
+                 * @description Lifecycle events given up: not published, and no room left to hold them for a
+                 *     retry (see `events_pending`).
+                 */
                 events_dropped: number;
+                /**
+                 * @description Lifecycle events held because Redis refused them, published in order when it
+                 *     answers again (at most `EVENT_BUFFER_SIZE`).
+                 */
+                events_pending: number;
+                /**
+                 * @description Accepted submissions whose record could not be moved from `submitted` to
+                 *     `queued` after a backend took them; the reconciler settles them.
+                 */
+                record_updates_failed: number;
+                reconciler: components["schemas"]["ReconcilerStats"];
                 /** @description Requests answered since start. */
                 requests: number;
             };
+        };
+        /**
+         * @description The reconciler finds accepted evaluations that made no progress: no record in storage and
+         *     no job in their backend after `RECONCILE_GRACE_MS` (a Redis restart without persistence
+         *     loses Bull's jobs, a crash loses the legacy queue's). It queues them again under the same
+         *     `eval_id` and publishes `evaluation:queued` again; one gateway leads at a time (a
+         *     PostgreSQL advisory lock), so its figures are this gateway's share.
+         */
+        ReconcilerStats: {
+            /** @description Whether this gateway is the one reconciling now. */
+            leader: boolean;
+            runs: number;
+            /** @description Records looked at (storage and backend asked). */
+            checked: number;
+            /** @description Evaluations queued again because no backend held them. */
+            requeued: number;
+            /** @description Evaluations marked failed after `RECONCILE_MAX_REQUEUES` re-queues without progress. */
+            gave_up: number;
+            /** Format: date-time */
+            last_run_at: string | null;
         };
         ApiRoot: {
             service: string;
@@ -827,9 +861,13 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A downstream service needed for this operation is unreachable. */
+        /**
+         * @description A service needed for this operation is unreachable (or the gateway's own record could not
+         *     be written, in which case nothing was queued); retry after `Retry-After` seconds.
+         */
         ServiceUnavailable: {
             headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -1209,6 +1247,7 @@ export interface operations {
             /** @description Not ready; `checks` says which dependency is missing. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {

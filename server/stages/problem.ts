@@ -1,5 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import { GatewayError, PROBLEM_CONTENT_TYPE, toProblem } from '../../lib/errors.js';
+import {
+  DEFAULT_RETRY_AFTER_SECONDS,
+  GatewayError,
+  PROBLEM_CONTENT_TYPE,
+  toProblem,
+} from '../../lib/errors.js';
 import { send } from '../../lib/http/serve.js';
 import type { Logger } from '../../lib/logger.js';
 import type { RequestState } from './dispatch.js';
@@ -25,12 +30,9 @@ export function createProblemWriter(
       res.destroy();
       return;
     }
-    send(
-      res,
-      problem.status,
-      PROBLEM_CONTENT_TYPE,
-      JSON.stringify(problem),
-      err instanceof GatewayError ? err.headers : undefined,
-    );
+    let headers = err instanceof GatewayError ? err.headers : undefined;
+    if ((problem.status === 503 || problem.status === 429) && !headers?.['retry-after'])
+      headers = { ...headers, 'retry-after': String(DEFAULT_RETRY_AFTER_SECONDS) };
+    send(res, problem.status, PROBLEM_CONTENT_TYPE, JSON.stringify(problem), headers);
   };
 }

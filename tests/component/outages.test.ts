@@ -39,9 +39,10 @@ describe('when the storage service is unreachable or slow', () => {
   });
 
   for (const [operation, method, path, json] of OPERATIONS) {
-    it(`${operation} answers 503 naming the storage service`, async () => {
+    it(`${operation} answers 503 naming the storage service, with Retry-After`, async () => {
       const r = await down.call(method, path, { json, headers: admin });
       expect(r.status).to.equal(503);
+      expect(r.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
       expect(r.body).to.include({
         code: 'GW_ERR_DOWNSTREAM_UNAVAILABLE',
         detail: 'Storage service unavailable',

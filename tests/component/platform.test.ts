@@ -23,10 +23,11 @@ describe('platform status', () => {
     expect(r.body).to.include({ status: 'healthy', service: 'api-gateway', version: '0.1.0' });
   });
 
-  it('GET /healthz is alive; /readyz is 503 before the first check', async () => {
+  it('GET /healthz is alive; /readyz is 503 before the first check, with Retry-After', async () => {
     expect((await gw.call('GET', '/healthz')).body).to.deep.equal({ status: 'ok' });
     const r = await gw.call('GET', '/readyz');
     expect(r.status).to.equal(503);
+    expect(r.headers.get('retry-after')).to.equal('5');
     expect(r.body.checks).to.include({ queue: 'unknown', storage: 'unknown', redis: 'disabled' });
   });
 

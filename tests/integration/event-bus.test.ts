@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { createRedisEventBus } from '../../clients/event-bus.js';
 import type { Channel, EventBus } from '../../clients/event-bus.js';
+import { OwnRedis } from '../helpers/own-redis.js';
 import { silentLogger } from '../../lib/logger.js';
 import { newEvalId } from '../../core/ids.js';
 import { QUEUE, refusedUrl, startGateway } from '../helpers/harness.js';
@@ -65,17 +66,44 @@ describe('the Redis event bus (real Redis)', () => {
     expect(String(error)).to.match(/evaluation:queued payload breaks spec\/events.yaml.*code/);
   });
 
-  it('reports a publish to an unreachable Redis as dropped, at once and without throwing', async () => {
+  it('holds events Redis refuses, in a bounded buffer, without throwing', async () => {
     const url = (await refusedUrl()).replace('http:', 'redis:');
-    const down = createRedisEventBus(url, silentLogger());
+    const down = createRedisEventBus(url, silentLogger(), 2);
     try {
-      const started = Date.now();
-      const sent = await down.publish('evaluation:cancelled', { eval_id: 'x', reason: 'r' });
-      expect(sent).to.equal(false);
+      const sent = await Promise.all(
+        ['a', 'b', 'c'].map((id) =>
+          down.publish('evaluation:cancelled', { eval_id: id, reason: 'r' }),
+        ),
+      );
+      expect(sent).to.deep.equal([false, false, false]);
+      expect(down.pending).to.equal(2);
       expect(down.dropped).to.equal(1);
-      expect(Date.now() - started).to.be.below(1000);
     } finally {
       await down.close();
+    }
+  });
+
+  it('publishes the held events once Redis answers again (killed and restarted)', async function () {
+    this.timeout(20_000);
+    const redis = await OwnRedis.start();
+    const bus = createRedisEventBus(redis.url, silentLogger());
+    try {
+      expect(
+        await bus.publish('evaluation:cancelled', { eval_id: 'before', reason: 'r' }),
+      ).to.equal(true);
+      await redis.kill();
+      for (const id of ['e1', 'e2', 'e3'])
+        await bus.publish('evaluation:cancelled', { eval_id: id, reason: 'r' });
+      expect(bus.pending).to.equal(3);
+      await redis.restart();
+      await until(() => bus.pending === 0, 10_000);
+      expect(bus.dropped).to.equal(0);
+      expect(await bus.publish('evaluation:cancelled', { eval_id: 'after', reason: 'r' })).to.equal(
+        true,
+      );
+    } finally {
+      await bus.close();
+      await redis.kill();
     }
   });
 });

@@ -17,6 +17,8 @@ const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRec
   fallback: false,
   batch: false,
   submitted_at: new Date('2024-07-01T12:00:00.123Z'),
+  code: 'print(1)',
+  requeues: 0,
   ...over,
 });
 
@@ -45,6 +47,25 @@ function storeContract(
       await store.record(record('e2'));
       await store.setStatus('e2', 'cancelled');
       expect((await store.find('e2'))?.status).to.equal('cancelled');
+    });
+
+    it('lists accepted records left alone, oldest first; a look puts one back for a while', async () => {
+      await store.record(record('s1', { status: 'submitted' }));
+      await store.record(record('s2'));
+      await store.record(record('s3', { status: 'running' }));
+      expect(await store.stale(60_000, 10)).to.deep.equal([]);
+      await ageAll();
+      const ids = async (limit: number) => (await store.stale(60_000, limit)).map((r) => r.eval_id);
+      expect(await ids(10)).to.deep.equal(['s1', 's2']);
+      expect(await ids(1)).to.deep.equal(['s1']);
+      expect((await store.stale(60_000, 1))[0]).to.deep.equal(
+        record('s1', { status: 'submitted' }),
+      );
+      await store.touch('s1', true);
+      expect(await ids(10)).to.deep.equal(['s2']);
+      expect((await store.find('s1'))?.requeues).to.equal(1);
+      await store.setStatus('s2', 'running');
+      expect(await ids(10)).to.deep.equal([]);
     });
 
     it('claims a key once; the same key then says pending, then done with the answer', async () => {
@@ -101,6 +122,7 @@ describe('gateway ledger (real PostgreSQL)', () => {
       ageAll: async () => {
         const sql = postgres(DATABASE_URL);
         await sql`UPDATE ${sql(`${schema}.idempotency_keys`)} SET created_at = created_at - interval '25 hours'`;
+        await sql`UPDATE ${sql(`${schema}.submissions`)} SET updated_at = updated_at - interval '25 hours'`;
         await sql.end();
       },
     };
@@ -116,10 +138,27 @@ describe('gateway ledger (real PostgreSQL)', () => {
     const sql = postgres(DATABASE_URL);
     try {
       const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
-      expect(versions.map((v) => v.version)).to.deep.equal([1]);
+      expect(versions.map((v) => v.version)).to.deep.equal([1, 2]);
     } finally {
       await sql.end();
       await Promise.all([...stores, again].map((s) => s.close()));
+    }
+  });
+
+  it('lets one gateway reconcile at a time, and another take over when it goes', async () => {
+    const schema = uniqueName('gw');
+    schemas.push(schema);
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => createPostgresLedger(DATABASE_URL, schema, 24)),
+    );
+    try {
+      expect(await a!.lead()).to.equal(true);
+      expect(await b!.lead()).to.equal(false);
+      expect(await a!.lead()).to.equal(true); // still holds it
+      await a!.close();
+      expect(await b!.lead()).to.equal(true);
+    } finally {
+      await b!.close();
     }
   });
 

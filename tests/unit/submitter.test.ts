@@ -96,7 +96,7 @@ describe('Submitter (core, in-memory ports)', () => {
     expect(queued.metadata).to.include({ backend: 'legacy', fallback: true });
   });
 
-  it('with both refusing: 503 naming each, evaluation:failed, counted, nothing recorded', async () => {
+  it('with both refusing: 503 naming each, evaluation:failed, counted, recorded failed', async () => {
     const { submitter, seen, stats, ledger } = setup({
       share: 0,
       legacy: 'refuse',
@@ -111,7 +111,60 @@ describe('Submitter (core, in-memory ports)', () => {
     expect(stats.submitFailures).to.equal(1);
     expect(seen.map((e) => e.channel)).to.deep.equal(['evaluation:submitted', 'evaluation:failed']);
     expect(seen[1]?.payload).to.include({ eval_id: 'eval_x', failed_at: 'submit' });
-    expect(await ledger.find('eval_x')).to.equal(null);
+    // Failed, so that the reconciler never queues behind the client's back what it was refused.
+    expect((await ledger.find('eval_x'))?.status).to.equal('failed');
+  });
+
+  it('records before any backend sees it; a record that cannot be written refuses the submit', async () => {
+    const { submitter, tasks, seen, ledger, stats } = setup({ share: 0, bull: 'none' });
+    const order: string[] = [];
+    const write = ledger.record.bind(ledger);
+    ledger.record = (rec) => (order.push(`record ${rec.status}`), write(rec));
+    const a = await submitter.submit({ code: 'x' });
+    expect(order).to.deep.equal(['record submitted', 'record queued']);
+    expect(tasks).to.have.length(1);
+    expect(await ledger.find(a.eval_id)).to.deep.include({ status: 'queued', code: 'x' });
+
+    ledger.record = () => Promise.reject(new Error('connection refused'));
+    let err: unknown;
+    await submitter.submit({ code: 'y' }).catch((e: unknown) => (err = e));
+    expect((err as GatewayError).status).to.equal(503);
+    expect((err as GatewayError).message).to.equal(
+      'The gateway could not record the evaluation, so it queued nothing',
+    );
+    expect(tasks).to.have.length(1); // nothing queued
+    expect(seen.filter((e) => e.payload.eval_id !== a.eval_id)).to.deep.equal([]);
+    expect(stats.submitFailures).to.equal(1);
+  });
+
+  it('answers 202 when only the second record write fails: the id still answers, as submitted', async () => {
+    const { submitter, ledger, stats } = setup({ share: 0, bull: 'none' });
+    const write = ledger.record.bind(ledger);
+    ledger.record = (rec) =>
+      rec.status === 'queued' ? Promise.reject(new Error('timeout')) : write(rec);
+    const a = await submitter.submit({ code: 'x' });
+    expect(a.backend).to.equal('legacy');
+    expect(stats.recordUpdatesFailed).to.equal(1);
+    expect((await ledger.find(a.eval_id))?.status).to.equal('submitted');
+  });
+
+  it('requeues a recorded evaluation under its own id and says so on evaluation:queued', async () => {
+    const { submitter, jobs, tasks, seen, ledger } = setup({ share: 1, bull: 'refuse' });
+    const a = await submitter.submit({ code: 'x', timeout: 7 });
+    expect(a).to.include({ backend: 'legacy', fallback: true });
+    const rec = (await ledger.find(a.eval_id))!;
+    const again = await submitter.requeue(rec);
+    expect(again.eval_id).to.equal(a.eval_id);
+    expect(tasks.map((t) => t.eval_id)).to.deep.equal([a.eval_id, a.eval_id]);
+    expect(jobs).to.deep.equal([]);
+    const queued = seen.filter((e) => e.channel === 'evaluation:queued');
+    expect(queued).to.have.length(2);
+    expect(queued[1]?.payload.metadata).to.include({
+      requeued: true,
+      timeout: 7,
+      backend: 'legacy',
+    });
+    expect((await ledger.find(a.eval_id))?.status).to.equal('queued');
   });
 
   it('with one backend only, answers its own failure as it is', async () => {
