@@ -118,6 +118,9 @@ export class Reconciler {
           ? 'No backend holds the evaluation and its code was not kept'
           : `No backend held the evaluation after ${rec.requeues} re-queues`;
       logger.error({ eval_id: rec.eval_id }, why);
+      // Storage may hold it as queued (a worker took it, then its backend lost it): reads
+      // prefer storage, so storage must say it too.
+      if (stored) await storage.update(rec.eval_id, { status: 'failed', error: why });
       await events.publish('evaluation:failed', {
         eval_id: rec.eval_id,
         error: why,

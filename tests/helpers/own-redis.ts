@@ -41,6 +41,7 @@ export class OwnRedis {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    probe.on('error', () => undefined); // refused until the server listens
     try {
       await until(async () => {
         try {

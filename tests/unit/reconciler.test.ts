@@ -35,6 +35,10 @@ function setup(maxRequeues = 2) {
   } as unknown as JobQueue;
   const storage = {
     find: (id: string) => Promise.resolve(stored.get(id) ?? null),
+    update: (id: string, patch: Partial<StoredEvaluation>) => {
+      stored.set(id, { ...stored.get(id), ...patch });
+      return Promise.resolve(stored.get(id));
+    },
   } as unknown as StorageService;
   const events = createInProcessEventBus();
   const seen: { channel: string; payload: any }[] = [];
@@ -92,16 +96,21 @@ describe('Reconciler (core, in-memory ports)', () => {
   });
 
   it('marks failed, and says so, what no backend keeps after the last re-queue', async () => {
-    const { submitter, reconciler, ledger, jobs, seen, later } = setup(1);
+    const { submitter, reconciler, ledger, jobs, stored, seen, later } = setup(1);
     const { eval_id } = await submitter.submit({ code: 'x' });
+    const taken = await submitter.submit({ code: 'y' });
+    // A worker took this one and wrote storage, then the backend lost it with the worker.
+    stored.set(taken.eval_id, { id: taken.eval_id, status: 'queued' });
     jobs.clear();
     later();
     await reconciler.run();
     jobs.clear();
     later();
     await reconciler.run();
-    expect(reconciler.figures).to.include({ requeued: 1, gave_up: 1 });
+    expect(reconciler.figures).to.include({ requeued: 2, gave_up: 2 });
     expect((await ledger.find(eval_id))?.status).to.equal('failed');
+    expect(stored.get(taken.eval_id)).to.include({ status: 'failed' }); // reads see it too
+    expect(stored.get(eval_id)).to.equal(undefined);
     const failed = seen.find((e) => e.channel === 'evaluation:failed');
     expect(failed?.payload).to.include({ eval_id, failed_at: 'reconcile' });
   });
