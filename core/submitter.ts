@@ -9,16 +9,12 @@ import { DEFAULT_LANGUAGE, DEFAULT_TIMEOUT, MAX_CODE_BYTES } from './evaluation.
 import type { EvaluationRequest, QueueBackend } from './evaluation.js';
 import type { EventBus } from './ports/event-bus.js';
 import type { Ledger, SubmissionRecord } from './ports/ledger.js';
+import { handOver } from './hand-over.js';
+import type { Accepted } from './hand-over.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { QueueService } from './ports/queue-service.js';
 
-/** An evaluation a backend now holds. */
-export interface Accepted {
-  eval_id: string;
-  backend: QueueBackend;
-  queue_position: number | null;
-  fallback: boolean;
-}
+export type { Accepted } from './hand-over.js';
 
 export interface SubmitOptions {
   batch?: boolean;
@@ -71,81 +67,6 @@ export class Submitter {
       });
     }
     return issues;
-  }
-
-  /** Hands one backend the evaluation; resolves with its queue position when it reports one. */
-  private async enqueue(
-    backend: QueueBackend,
-    evalId: string,
-    e: Required<EvaluationRequest>,
-    submittedAt: string,
-    batch: boolean,
-  ): Promise<number | null> {
-    if (backend === 'legacy') {
-      const answer = await this.deps.queue.submit({
-        eval_id: evalId,
-        code: e.code,
-        language: e.language,
-        engine: 'docker',
-        timeout: e.timeout,
-        priority: e.priority ? 2 : 1,
-      });
-      return answer.position ?? null;
-    }
-    const { jobQueue, config } = this.deps;
-    if (!jobQueue)
-      throw new GatewayError('GW_ERR_DOWNSTREAM_UNAVAILABLE', 'Job queue not configured');
-    await jobQueue.add({
-      eval_id: evalId,
-      code: e.code,
-      language: e.language,
-      timeout: e.timeout,
-      priority: e.priority,
-      limits: { memory_mb: config.limits.memoryMb, output_bytes: config.limits.outputBytes },
-      submitted_at: submittedAt,
-      ...(batch ? { batch: true } : {}),
-    });
-    return null;
-  }
-
-  /**
-   * Offers the evaluation to each backend in `order` until one takes it; throws the failure (one
-   * backend's own, or a 503 naming each) when none does.
-   */
-  private async handOver(
-    order: QueueBackend[],
-    evalId: string,
-    e: Required<EvaluationRequest>,
-    submittedAt: string,
-    batch: boolean,
-  ): Promise<Accepted> {
-    const failures: [QueueBackend, unknown][] = [];
-    for (const backend of order) {
-      try {
-        const position = await this.enqueue(backend, evalId, e, submittedAt, batch);
-        return {
-          eval_id: evalId,
-          backend,
-          queue_position: position,
-          fallback: failures.length > 0,
-        };
-      } catch (err) {
-        failures.push([backend, err]);
-        this.deps.logger.warn(
-          { eval_id: evalId, backend, err: isGatewayError(err) ? err.message : err },
-          'backend refused the evaluation',
-        );
-      }
-    }
-    const [only] = failures;
-    throw failures.length === 1 && only && isGatewayError(only[1])
-      ? only[1]
-      : new GatewayError(
-          'GW_ERR_DOWNSTREAM_UNAVAILABLE',
-          `No queue backend took the evaluation: ${failures
-            .map(([b, f]) => `${b}: ${isGatewayError(f) ? f.message : 'failed'}`)
-            .join('; ')}`,
-        );
   }
 
   /**
@@ -205,7 +126,7 @@ export class Submitter {
 
     let accepted: Accepted;
     try {
-      accepted = await this.handOver(order, evalId, e, metadata.submitted_at, batch);
+      accepted = await handOver(this.deps, order, evalId, e, metadata.submitted_at, batch);
     } catch (err) {
       stats.submitFailures++;
       // The client hears of the failure; the record must not be queued again behind its back.
@@ -261,7 +182,7 @@ export class Submitter {
       priority: rec.priority,
     };
     const submittedAt = rec.submitted_at.toISOString();
-    const accepted = await this.handOver(order, rec.eval_id, e, submittedAt, rec.batch);
+    const accepted = await handOver(this.deps, order, rec.eval_id, e, submittedAt, rec.batch);
     await this.deps.ledger.record({
       ...rec,
       backend: accepted.backend,
