@@ -770,7 +770,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is not valid JSON. */
+        /** @description The body is not valid JSON, or not valid UTF-8 (JSON text is UTF-8; no byte is replaced). */
         BadRequest: {
             headers: {
                 [name: string]: unknown;

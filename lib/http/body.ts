@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
 
@@ -48,6 +49,24 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | unde
   });
 }
 
+/** The offset of the first byte that breaks UTF-8 (only asked once `isUtf8` said no). */
+function firstInvalidByte(raw: Buffer): number {
+  let lo = 0;
+  let hi = raw.length;
+  // The longest valid prefix, by halving: streaming, a prefix fails to decode only when it holds
+  // a bad byte (a sequence cut at its end waits for more).
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(raw.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
 function parseBody(req: IncomingMessage, raw: Buffer | undefined): unknown {
   if (raw === undefined) return undefined;
   const type = header(req, 'content-type') ?? '';
@@ -55,6 +74,13 @@ function parseBody(req: IncomingMessage, raw: Buffer | undefined): unknown {
     throw new GatewayError(
       'GW_ERR_UNSUPPORTED_MEDIA_TYPE',
       `The body must be application/json, not ${type || 'untyped'}`,
+    );
+  }
+  // JSON text is UTF-8 (RFC 8259): bytes that are not are refused, never silently replaced.
+  if (!isUtf8(raw)) {
+    throw new GatewayError(
+      'GW_ERR_MALFORMED_JSON',
+      `The request body is not valid UTF-8 (byte ${firstInvalidByte(raw)})`,
     );
   }
   try {

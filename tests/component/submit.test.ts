@@ -164,6 +164,21 @@ describe('POST /api/eval', () => {
     expect(r.body.detail).to.match(/not valid JSON/);
   });
 
+  it('answers 400 for a body that is not UTF-8, rather than replacing its bytes', async () => {
+    const body = Buffer.concat([
+      Buffer.from('{"code": "print(\''),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('\')"}'),
+    ]);
+    const r = await gw.call('POST', '/api/eval', {
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(r.status).to.equal(400);
+    expect(r.body.code).to.equal('GW_ERR_MALFORMED_JSON');
+    expect(r.body.detail).to.equal('The request body is not valid UTF-8 (byte 18)');
+  });
+
   it('answers 415 for a body that is not JSON', async () => {
     const r = await gw.call('POST', '/api/eval', {
       body: 'code=print(1)',
