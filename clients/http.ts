@@ -13,6 +13,11 @@ export interface DownstreamOptions {
   timeoutMs: number;
   /** Extra attempts for idempotent calls (GET, PUT, DELETE) on transport failures and 502–504. */
   retries: number;
+  /**
+   * Told what each call (health checks aside) showed: the service answered (`true`), or it could
+   * not be reached or did not answer in time (`false`) — the health monitor's passive checks.
+   */
+  observe?: (reachable: boolean, err?: GatewayError) => void;
 }
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -168,7 +173,10 @@ export class DownstreamHttp {
           await sleep(Math.min(50 * 2 ** attempt, 500));
           continue;
         }
-        throw this.transportError(err);
+        const failure = this.transportError(err);
+        if (!opts.anonymous && failure.code !== 'GW_ERR_BAD_GATEWAY')
+          this.opts.observe?.(false, failure);
+        throw failure;
       }
       if (attempt < retries && RETRY_STATUSES.has(answer.status)) {
         await sleep(Math.min(50 * 2 ** attempt, 500));
@@ -176,6 +184,7 @@ export class DownstreamHttp {
       }
       break;
     }
+    if (!opts.anonymous) this.opts.observe?.(true);
     const status = answer.status;
     let parsed: unknown = undefined;
     if (answer.text !== '') {

@@ -141,9 +141,9 @@ export const CONFIG_SCHEMA = section({
     maxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   }),
   health: section({
-    intervalMs: int('HEALTH_INTERVAL_MS', 15_000, 100, HOUR_MS),
+    intervalMs: int('HEALTH_INTERVAL_MS', 1_000, 100, HOUR_MS),
     graceMs: int('HEALTH_GRACE_MS', 120_000, 0, HOUR_MS),
-    graceIntervalMs: int('HEALTH_GRACE_INTERVAL_MS', 2_000, 100, HOUR_MS),
+    graceIntervalMs: int('HEALTH_GRACE_INTERVAL_MS', 500, 100, HOUR_MS),
   }),
   durability: section({
     reconcileGraceMs: int('RECONCILE_GRACE_MS', 60_000, 1_000, HOUR_MS),

@@ -40,10 +40,21 @@ export async function createDeps(
     timeoutMs: config.gateway.downstreamTimeoutMs,
     retries: config.gateway.downstreamRetries,
   };
-  const queue = createQueueService({ ...http, baseUrl: config.gateway.queueServiceUrl });
+  // Every real call tells the health monitor (made below, from these clients) what it found.
+  const watching: { monitor?: HealthMonitor } = {};
+  const observe =
+    (key: string) =>
+    (reachable: boolean, err?: Error): void =>
+      watching.monitor?.observe(key, reachable, err);
+  const queue = createQueueService({
+    ...http,
+    baseUrl: config.gateway.queueServiceUrl,
+    observe: observe('queue'),
+  });
   const storage = createStorageService({
     ...http,
     baseUrl: config.gateway.storageServiceUrl,
+    observe: observe('storage'),
     cacheTerminal: config.gateway.enableCaching ? TERMINAL_CACHE_SIZE : 0,
   });
   const executors = createExecutors({
@@ -80,7 +91,7 @@ export async function createDeps(
           logger,
         )
       : undefined;
-  const health = new HealthMonitor({
+  const health = (watching.monitor = new HealthMonitor({
     warnings: given.warnings ?? [],
     queue: { url: queue.displayUrl, check: (t) => queue.health(t) },
     storage: { url: storage.displayUrl, check: (t) => storage.health(t) },
@@ -105,7 +116,7 @@ export async function createDeps(
     graceMs: config.health.graceMs,
     graceIntervalMs: config.health.graceIntervalMs,
     logger,
-  });
+  }));
   const split = new TrafficSplit({
     enabled: jobQueue !== undefined,
     percentage: config.jobQueue.share,

@@ -28,6 +28,8 @@ export interface HealthMonitorOptions {
   /** During this long after start, checks run every `graceIntervalMs` (services start in any order). */
   graceMs: number;
   graceIntervalMs: number;
+  /** A service a real call found unreachable is probed this often until it answers. */
+  recoveryMs?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -37,11 +39,14 @@ interface Entry {
   state: ServiceHealth;
 }
 
-const CHECK_TIMEOUT_MS = 2000;
+const CHECK_TIMEOUT_MS = 1000;
+const RECOVERY_MS = 1000;
 
 /**
  * Checks every downstream service in the background and keeps what it measured. Nothing on a
- * request path waits for a check; /api/status and /readyz read the last results.
+ * request path waits for a check; /api/status and /readyz read the last results. Real calls
+ * count too (passive checks): one that cannot reach a service marks it unhealthy at once, and the
+ * service is then probed every `recoveryMs` until it answers; one that reaches it marks it healthy.
  */
 export class HealthMonitor implements HealthView {
   private readonly entries = new Map<string, Entry>();
@@ -50,6 +55,7 @@ export class HealthMonitor implements HealthView {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private checkedOnce = false;
+  private readonly recovering = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly opts: HealthMonitorOptions) {
     this.now = opts.now ?? Date.now;
@@ -99,6 +105,58 @@ export class HealthMonitor implements HealthView {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    for (const t of this.recovering.values()) clearTimeout(t);
+    this.recovering.clear();
+  }
+
+  /**
+   * What a real call to a service showed (`key` as in /api/status: `queue`, `storage`,
+   * `executor:<id>`). Cheap when nothing changes: it runs on every downstream call.
+   */
+  observe(key: string, reachable: boolean, err?: Error): void {
+    const entry = this.entries.get(key);
+    if (!entry || entry.probe.disabled) return;
+    const s = entry.state;
+    if (reachable) {
+      if (s.status !== 'healthy') {
+        if (s.status === 'unhealthy') this.opts.logger.info({ url: s.url }, `${key} answers again`);
+        this.mark(entry, null);
+      }
+      return;
+    }
+    this.mark(entry, err ?? new Error('unreachable'));
+    this.recover(key, entry);
+  }
+
+  private recover(key: string, entry: Entry): void {
+    if (this.recovering.has(key)) return;
+    const t = setTimeout(() => {
+      void this.run(entry).finally(() => {
+        this.recovering.delete(key);
+        if (entry.state.status === 'unhealthy') this.recover(key, entry);
+      });
+    }, this.opts.recoveryMs ?? RECOVERY_MS);
+    t.unref();
+    this.recovering.set(key, t);
+  }
+
+  /** Records one outcome: healthy when `err` is null, else unhealthy (logged when it changes). */
+  private mark(entry: Entry, err: Error | null): void {
+    const s = entry.state;
+    if (err === null) {
+      s.status = 'healthy';
+      s.last_error = null;
+      s.consecutive_failures = 0;
+    } else {
+      if (s.status !== 'unhealthy') {
+        const cause = err.cause instanceof Error ? err.cause.message : undefined;
+        this.opts.logger.warn({ url: s.url, cause }, `downstream check failed: ${String(err)}`);
+      }
+      s.status = 'unhealthy';
+      s.last_error = err.message;
+      s.consecutive_failures++;
+    }
+    s.last_checked = new Date(this.now()).toISOString();
   }
 
   /** Runs every probe once, concurrently; concurrent callers share the same round. */
@@ -117,23 +175,14 @@ export class HealthMonitor implements HealthView {
     if (entry.probe.disabled) return;
     const started = performance.now();
     const s = entry.state;
+    let failure: Error | null = null;
     try {
-      await entry.probe.check(CHECK_TIMEOUT_MS);
-      s.status = 'healthy';
-      s.last_error = null;
-      s.consecutive_failures = 0;
+      await entry.probe.check(Math.min(CHECK_TIMEOUT_MS, this.opts.intervalMs));
     } catch (err) {
-      if (s.status !== 'unhealthy') {
-        const cause =
-          err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
-        this.opts.logger.warn({ url: s.url, cause }, `downstream check failed: ${String(err)}`);
-      }
-      s.status = 'unhealthy';
-      s.last_error = err instanceof Error ? err.message : String(err);
-      s.consecutive_failures++;
+      failure = err instanceof Error ? err : new Error(`check failed: ${JSON.stringify(err)}`);
     }
+    this.mark(entry, failure);
     s.latency_ms = Math.round((performance.now() - started) * 100) / 100;
-    s.last_checked = new Date(this.now()).toISOString();
   }
 
   private state(key: string): ServiceHealth {

@@ -72,6 +72,35 @@ describe('platform status', () => {
     expect((await gw.call('GET', '/readyz')).status).to.equal(503);
   });
 
+  it('turns not ready the moment a real call cannot reach storage, and ready once it answers', async () => {
+    nock(QUEUE).get('/health').reply(200, { status: 'healthy' });
+    nock(STORAGE).get('/health').reply(200, { status: 'healthy' });
+    nock('http://exec1.test:8083').get('/health').reply(200, { status: 'healthy' });
+    await gw.deps.health.checkNow();
+    expect((await gw.call('GET', '/readyz')).status).to.equal(200);
+    // No health round runs in this gateway: only the failed read can tell.
+    const refused = () =>
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    nock(STORAGE)
+      .get((uri) => uri.startsWith('/evaluations/'))
+      .times(2) // the read and its one retry
+      .replyWithError(refused());
+    nock(STORAGE).get('/health').replyWithError(refused()); // the first recovery probe
+    nock(STORAGE).get('/health').reply(200, { status: 'healthy' }); // the next one
+    const read = await gw.call('GET', '/api/eval-status/eval_20240701_120000_abc123def456');
+    expect(read.status).to.equal(503);
+    const ready = await gw.call('GET', '/readyz');
+    expect(ready.status).to.equal(503);
+    expect(ready.body.checks.storage).to.equal('unhealthy');
+    expect((await gw.call('GET', '/api/status')).body.status).to.equal('unhealthy');
+    // Probed every second until it answers: ready again within about two.
+    const t0 = Date.now();
+    while ((await gw.call('GET', '/readyz')).status !== 200) {
+      if (Date.now() - t0 > 5_000) throw new Error('still not ready after 5 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
   it('GET /api/queue-status reports the legacy counts, the job queue and the split', async () => {
     nock(QUEUE)
       .get('/status')

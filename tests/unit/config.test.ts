@@ -40,7 +40,7 @@ describe('loadConfig', () => {
       openFiles: 256,
     });
     expect(c.worker).to.include({ sandbox: 'auto', concurrency: 2 });
-    expect(c.health).to.deep.equal({ intervalMs: 15000, graceMs: 120000, graceIntervalMs: 2000 });
+    expect(c.health).to.deep.equal({ intervalMs: 1000, graceMs: 120000, graceIntervalMs: 500 });
     expect(c.gateway.redisUrl).to.equal(undefined);
     expect(c.gateway.allowedLanguages).to.deep.equal(['python']);
   });

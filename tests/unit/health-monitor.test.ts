@@ -113,3 +113,65 @@ describe('HealthMonitor', () => {
     expect(calls).to.equal(1);
   });
 });
+
+describe('HealthMonitor passive checks', () => {
+  function passive(storage: HealthProbe) {
+    return new HealthMonitor({
+      queue: ok,
+      storage,
+      redis: { disabled: true, check: () => Promise.resolve() },
+      executors: {},
+      // No background round in these tests: only what real calls show, and the recovery probe.
+      intervalMs: 3_600_000,
+      graceMs: 0,
+      graceIntervalMs: 3_600_000,
+      recoveryMs: 10,
+      logger: silentLogger(),
+    });
+  }
+
+  it('marks a service unhealthy the moment a real call cannot reach it', async () => {
+    const m = passive(ok);
+    await m.checkNow();
+    expect(m.readiness().ready).to.equal(true);
+    m.observe('storage', false, new Error('Storage service unavailable'));
+    expect(m.readiness()).to.deep.include({ ready: false });
+    expect(m.snapshot().services.storage).to.include({
+      status: 'unhealthy',
+      last_error: 'Storage service unavailable',
+    });
+    m.stop();
+  });
+
+  it('probes an unreachable service until it answers, and is ready again then', async () => {
+    let up = false;
+    let probes = 0;
+    const m = passive({
+      check: () => (probes++, up ? Promise.resolve() : Promise.reject(new Error('refused'))),
+    });
+    try {
+      await m.checkNow();
+      m.observe('storage', false, new Error('refused'));
+      await until(() => probes >= 4, 2000); // probed again and again while down
+      up = true;
+      await until(() => m.readiness().ready, 2000);
+      const settled = probes;
+      await sleep(50);
+      expect(probes).to.equal(settled); // and no more once it answers
+    } finally {
+      m.stop();
+    }
+  });
+
+  it('takes a call that reached the service as proof that it is up', async () => {
+    const m = passive(failing('refused'));
+    await m.checkNow();
+    expect(m.snapshot().services.storage.status).to.equal('unhealthy');
+    m.observe('storage', true);
+    expect(m.snapshot().services.storage).to.include({
+      status: 'healthy',
+      consecutive_failures: 0,
+    });
+    m.stop();
+  });
+});
