@@ -18,13 +18,19 @@ export function configOrExit(
   }
 }
 
-/** Runs `stop` once on SIGTERM or SIGINT, then exits; gives up after 10 s. */
-export function onShutdown(stop: (signal: string) => Promise<unknown>): void {
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then exits (0 when it resolved); exits 1 regardless
+ * after `forceAfterMs`.
+ */
+export function onShutdown(
+  stop: (signal: string) => Promise<unknown>,
+  forceAfterMs = 10_000,
+): void {
   let stopping = false;
   const handler = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), forceAfterMs);
     force.unref();
     void stop(signal).then(
       () => process.exit(0),

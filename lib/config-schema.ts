@@ -99,6 +99,9 @@ export const CONFIG_SCHEMA = section({
     stickyHeader: optional({ ...text('TRAFFIC_SPLIT_STICKY_HEADER'), 'x-lowercase': true }),
     downstreamTimeoutMs: int('DOWNSTREAM_TIMEOUT_MS', 5000, 50, 300_000),
     downstreamRetries: int('DOWNSTREAM_RETRIES', 2, 0, 10),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
   }),
   jobQueue: section({
     enabled: bool('CELERY_ENABLED', false),

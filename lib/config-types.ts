@@ -37,6 +37,12 @@ export interface Config {
     stickyHeader?: string;
     downstreamTimeoutMs: number;
     downstreamRetries: number;
+    /** On SIGTERM: how long in-flight requests may take before what is left is cut. */
+    shutdownTimeoutMs: number;
+    /** A client must send the whole request head within this (node's `headersTimeout`). */
+    headersTimeoutMs: number;
+    /** ...and the whole request, body included, within this (node's `requestTimeout`). */
+    requestTimeoutMs: number;
   };
   /**
    * The job queue (Bull on Redis), which plays the part the brief gives Celery; the environment

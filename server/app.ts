@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHandlers } from '../handlers/index.js';
@@ -23,12 +24,20 @@ import type { WsServer } from './ws.js';
 
 /** Requests on /api/* may carry at most this much body (1 MiB of code plus JSON overhead). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** On close, how long a kept-alive connection must stay idle before it is closed unasked. */
+const IDLE_GRACE_MS = 300;
 
 export interface App {
   server: http.Server;
   ws: WsServer;
   listen(port: number, host?: string): Promise<AddressInfo>;
-  close(): Promise<void>;
+  /**
+   * Stops gracefully: no new connection, WebSockets closed with 1001, every answer from now on
+   * (those in flight included) says `Connection: close`, idle kept-alive connections closed;
+   * resolves when the last in-flight request is answered, or after `timeoutMs`, when whatever is
+   * left is cut.
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -49,8 +58,13 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   const problem = createProblemWriter(logger);
   const docsAssets = createDocsAssets(problem);
 
+  // Answers not yet written, so that a shutdown can tell each to close its connection after it.
+  const inFlight = new Set<ServerResponse>();
+  let closing = false;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.requests++;
+    if (closing) res.setHeader('connection', 'close');
     const { path, query } = splitUrl(req.url);
     const state: RequestState = {
       requestId: requestId(req, res),
@@ -76,7 +90,17 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     }
   }
 
-  const server = http.createServer((req, res) => {
+  // Slow clients may not hold a connection for node's defaults (60 s of headers, 300 s of body);
+  // node looks for them every connectionsCheckingInterval (30 s by default).
+  const { headersTimeoutMs, requestTimeoutMs } = config.gateway;
+  const timeouts = {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
+    connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+  };
+  const server = http.createServer(timeouts, (req, res) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
     handle(req, res).catch((err: unknown) => {
       // Only reached if writing the answer itself failed; nothing sensible can be sent any more.
       logger.error({ err, path: req.url }, 'failed to answer a request');
@@ -84,6 +108,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     });
   });
   server.keepAliveTimeout = 65_000;
+
   const ws = attachWebSocket(
     server,
     deps,
@@ -102,12 +127,29 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     server,
     ws,
     listen: (port, host) => listen(server, port, host),
-    async close() {
-      await ws.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
+    async close(timeoutMs = 10_000) {
+      closing = true;
+      // net's close, not http's: http's would also close idle connections at once (see below).
+      const closed = new Promise<void>((resolve) =>
+        net.Server.prototype.close.call(server, () => resolve()),
+      );
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+      // A kept-alive connection idle at this instant may carry a request already on its way:
+      // closing it now would cut that request. Each busy connection is closed after its next
+      // answer (Connection: close); those still idle after a moment were really idle.
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, IDLE_GRACE_MS).unref());
+      await Promise.all([ws.close(), Promise.race([closed, grace])]);
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn({ in_flight: inFlight.size }, 'shutdown timeout: cutting what is left');
+          server.closeAllConnections();
+          resolve();
+        }, timeoutMs);
       });
+      await Promise.race([closed, late]);
+      clearTimeout(timer);
     },
   };
 }

@@ -14,6 +14,7 @@ export interface Gateway {
   app: App;
   /** The reference platform started in this process (embedded mode), if any. */
   platform: Platform | undefined;
+  /** Stops gracefully (see App.close), then the embedded platform, then every connection. */
   close(): Promise<void>;
 }
 
@@ -71,7 +72,7 @@ export async function composeGateway(
     app,
     platform,
     async close() {
-      await app.close();
+      await app.close(config.gateway.shutdownTimeoutMs);
       await platform?.close();
       await closeDeps(deps);
     },

@@ -41,7 +41,13 @@ logger.info(
   },
   `gateway listening on ${base} — docs at ${base}/docs, live updates at ${base.replace('http', 'ws')}/ws`,
 );
-onShutdown(async (signal) => {
-  logger.info({ signal }, 'shutting down');
-  await gateway.close();
-});
+onShutdown(
+  async (signal) => {
+    const started = Date.now();
+    logger.info({ signal }, 'shutting down');
+    await gateway.close();
+    logger.info({ ms: Date.now() - started }, 'shut down');
+  },
+  // In-flight requests get their bound; closing the connections behind them a little more.
+  gateway.config.gateway.shutdownTimeoutMs + 5_000,
+);
