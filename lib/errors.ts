@@ -18,6 +18,8 @@ interface CatalogueEntry {
 export const ERRORS = {
   /** The body is not valid JSON (RFC 9457 §3: the client can fix it). */
   GW_ERR_MALFORMED_JSON: { status: 400, title: 'Malformed JSON', slug: 'malformed-json' },
+  /** The request cannot be read: a path that is not valid percent-encoding, bytes HTTP forbids. */
+  GW_ERR_BAD_REQUEST: { status: 400, title: 'Bad request', slug: 'bad-request' },
   /** Credentials are missing or not recognised. */
   GW_ERR_UNAUTHORIZED: { status: 401, title: 'Unauthorized', slug: 'unauthorized' },
   /** Credentials are valid but do not allow the operation. */
@@ -61,6 +63,20 @@ export const ERRORS = {
     status: 422,
     title: 'Idempotency key reused',
     slug: 'idempotency-mismatch',
+  },
+  /** The client did not send its request in time (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS). */
+  GW_ERR_REQUEST_TIMEOUT: { status: 408, title: 'Request timeout', slug: 'request-timeout' },
+  /** The request's headers are larger than the server reads (16 KiB). */
+  GW_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    title: 'Request header fields too large',
+    slug: 'headers-too-large',
+  },
+  /** An `Expect` header other than `100-continue`. */
+  GW_ERR_EXPECTATION_FAILED: {
+    status: 417,
+    title: 'Expectation failed',
+    slug: 'expectation-failed',
   },
   /** The request body is over the 2 MiB limit. */
   GW_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', slug: 'payload-too-large' },

@@ -92,6 +92,8 @@ export async function serveContract<Ops>(opts: {
       const match = router.match(req.method ?? 'GET', path);
       if (match.kind === 'none') throw new ServiceError(404, 'Not Found');
       if (match.kind === 'method') throw new ServiceError(405, 'Method Not Allowed');
+      if (match.undecodable !== undefined)
+        throw new ServiceError(400, 'The path is not valid percent-encoding');
       if (match.op.schemes.length > 0) {
         if (!keyMatches(header(req, 'x-api-key'), [key]))
           throw new ServiceError(401, 'Invalid API key');
@@ -99,7 +101,7 @@ export async function serveContract<Ops>(opts: {
       const body = match.op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;
       const request = {
         params: match.params,
-        query: parseQuery(query),
+        query: parseQuery(query, match.op.query),
         headers: req.headers,
         requestBody: body,
       };

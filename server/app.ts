@@ -12,12 +12,13 @@ import { createAuthenticator, createUpgradeCheck } from './stages/authenticate.j
 import { createCors } from './stages/cors.js';
 import { createDispatch } from './stages/dispatch.js';
 import type { RequestState } from './stages/dispatch.js';
-import { createDocsAssets, isDocsAsset } from './stages/docs.js';
+import { assertReadOnly, createDocsAssets, isDocsAsset } from './stages/docs.js';
 import { createProblemWriter } from './stages/problem.js';
 import { createRateLimit } from './stages/rate-limit.js';
 import { writeReply } from './stages/reply.js';
 import { requestId } from './stages/request-id.js';
 import { createRoute } from './stages/route.js';
+import { attachTransportGuards } from './stages/transport.js';
 import { createValidate } from './stages/validate.js';
 import { attachWebSocket } from './ws.js';
 import type { WsServer } from './ws.js';
@@ -74,7 +75,10 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     };
     try {
       if (cors(req, res)) return;
-      if (isDocsAsset(path)) return (await docsAssets())(req, res);
+      if (isDocsAsset(path)) {
+        assertReadOnly(req.method);
+        return (await docsAssets())(req, res);
+      }
       const { op, params } = route(req.method ?? 'GET', path);
       state.client = authenticate(op, req);
       if (config.gateway.stickyHeader) state.stickyKey = header(req, config.gateway.stickyHeader);
@@ -82,7 +86,12 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       // Only operations with a request body read one; a stray body elsewhere is left unread
       // (node discards it), so it can neither be parsed nor be refused.
       const requestBody = op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;
-      const request = { params, query: parseQuery(query), headers: req.headers, requestBody };
+      const request = {
+        params,
+        query: parseQuery(query, op.query),
+        headers: req.headers,
+        requestBody,
+      };
       validate(op, request);
       writeReply(res, await dispatch(op, request, state));
     } catch (err) {
@@ -108,6 +117,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     });
   });
   server.keepAliveTimeout = 65_000;
+  attachTransportGuards(server, problem, logger);
 
   const ws = attachWebSocket(
     server,

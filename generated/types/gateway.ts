@@ -736,7 +736,7 @@ export interface components {
          * @description Stable machine-readable error code.
          * @enum {string}
          */
-        ErrorCode: "GW_ERR_MALFORMED_JSON" | "GW_ERR_UNAUTHORIZED" | "GW_ERR_FORBIDDEN" | "GW_ERR_NOT_FOUND" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_METHOD_NOT_ALLOWED" | "GW_ERR_EVALUATION_TERMINAL" | "GW_ERR_NOT_RUNNING" | "GW_ERR_INVALID_TRANSITION" | "GW_ERR_IDEMPOTENCY_IN_PROGRESS" | "GW_ERR_IDEMPOTENCY_MISMATCH" | "GW_ERR_PAYLOAD_TOO_LARGE" | "GW_ERR_UNSUPPORTED_MEDIA_TYPE" | "GW_ERR_VALIDATION" | "GW_ERR_LANGUAGE_NOT_ALLOWED" | "GW_ERR_RATE_LIMITED" | "GW_ERR_INTERNAL" | "GW_ERR_BAD_GATEWAY" | "GW_ERR_DOWNSTREAM_UNAVAILABLE" | "GW_ERR_DOWNSTREAM_TIMEOUT";
+        ErrorCode: "GW_ERR_MALFORMED_JSON" | "GW_ERR_BAD_REQUEST" | "GW_ERR_UNAUTHORIZED" | "GW_ERR_FORBIDDEN" | "GW_ERR_NOT_FOUND" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_METHOD_NOT_ALLOWED" | "GW_ERR_EVALUATION_TERMINAL" | "GW_ERR_NOT_RUNNING" | "GW_ERR_INVALID_TRANSITION" | "GW_ERR_IDEMPOTENCY_IN_PROGRESS" | "GW_ERR_IDEMPOTENCY_MISMATCH" | "GW_ERR_REQUEST_TIMEOUT" | "GW_ERR_HEADERS_TOO_LARGE" | "GW_ERR_EXPECTATION_FAILED" | "GW_ERR_PAYLOAD_TOO_LARGE" | "GW_ERR_UNSUPPORTED_MEDIA_TYPE" | "GW_ERR_VALIDATION" | "GW_ERR_LANGUAGE_NOT_ALLOWED" | "GW_ERR_RATE_LIMITED" | "GW_ERR_INTERNAL" | "GW_ERR_BAD_GATEWAY" | "GW_ERR_DOWNSTREAM_UNAVAILABLE" | "GW_ERR_DOWNSTREAM_TIMEOUT";
         ValidationIssue: {
             /** @enum {string} */
             in: "body" | "path" | "query" | "header";
@@ -770,7 +770,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is not valid JSON, or not valid UTF-8 (JSON text is UTF-8; no byte is replaced). */
+        /**
+         * @description The request cannot be read: a body that is not valid JSON or not UTF-8 (JSON text is
+         *     UTF-8; no byte is replaced), or a path that is not valid percent-encoding.
+         */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -1008,6 +1011,7 @@ export interface operations {
                     "application/json": components["schemas"]["EvaluationStatus"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
@@ -1038,6 +1042,7 @@ export interface operations {
                     "application/json": components["schemas"]["EvaluationRecord"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
@@ -1106,6 +1111,7 @@ export interface operations {
                     "application/json": components["schemas"]["CancelResult"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
@@ -1137,6 +1143,7 @@ export interface operations {
                     "application/json": components["schemas"]["KillResult"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];

@@ -40,10 +40,14 @@ export interface Contract {
 }
 
 /** `a=1&b=2&b=3` as `{a: '1', b: ['2', '3']}`, as openapi-backend's validators expect it. */
-export function parseQuery(raw: string): Record<string, string | string[]> {
+export function parseQuery(
+  raw: string,
+  declared: ReadonlySet<string>,
+): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};
-  if (!raw) return query;
+  if (!raw || declared.size === 0) return query;
   for (const [k, v] of new URLSearchParams(raw)) {
+    if (!declared.has(k)) continue;
     const seen = query[k];
     query[k] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v];
   }
@@ -83,6 +87,9 @@ export async function loadContract(name: ContractName, document: unknown): Promi
       path: op.path,
       schemes: (op.security ?? []).flatMap((req) => Object.keys(req)),
       hasBody: Boolean(op.requestBody),
+      query: new Set(
+        (op.parameters ?? []).flatMap((p) => ('in' in p && p.in === 'query' ? [p.name] : [])),
+      ),
     };
   });
   return {

@@ -6,10 +6,18 @@ export interface RouteOperation {
   /** Names of the security schemes any of its requirements mention. */
   schemes: string[];
   hasBody: boolean;
+  /** The query parameters it declares; any other is ignored (a cache buster, a probe's tag). */
+  query: ReadonlySet<string>;
 }
 
 export type Match =
-  | { kind: 'found'; op: RouteOperation; params: Record<string, string> }
+  | {
+      kind: 'found';
+      op: RouteOperation;
+      params: Record<string, string>;
+      /** A path parameter that is not valid percent-encoding (kept as sent in `params`). */
+      undecodable?: string;
+    }
   | { kind: 'method'; allow: string[] }
   | { kind: 'none' };
 
@@ -21,18 +29,23 @@ interface Template {
   byMethod: Map<string, RouteOperation>;
 }
 
-/** Path parameters, percent-decoded; one that cannot be decoded is kept as sent (its schema judges it). */
-function paramsOf(names: string[], found: RegExpExecArray): Record<string, string> {
+/** Path parameters, percent-decoded; one that cannot be decoded is kept as sent, and named. */
+function paramsOf(
+  names: string[],
+  found: RegExpExecArray,
+): { params: Record<string, string>; undecodable?: string } {
   const params: Record<string, string> = {};
+  let undecodable: string | undefined;
   names.forEach((name, i) => {
     const raw = found[i + 1] ?? '';
     try {
       params[name] = decodeURIComponent(raw);
     } catch {
       params[name] = raw;
+      undecodable ??= name;
     }
   });
-  return params;
+  return undecodable === undefined ? { params } : { params, undecodable };
 }
 
 /**
@@ -86,7 +99,7 @@ export class Router {
       const found = t.regex.exec(normalized);
       if (!found) continue;
       const op = t.byMethod.get(m);
-      if (op) return { kind: 'found', op, params: paramsOf(t.names, found) };
+      if (op) return { kind: 'found', op, ...paramsOf(t.names, found) };
       allow.push(...t.byMethod.keys());
     }
     return allow.length

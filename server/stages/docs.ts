@@ -37,9 +37,11 @@ export function createDocsAssets(
     );
     docs.use(
       (err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
-        const status = (err as { status?: number }).status;
+        // Whatever the static server refuses (missing, a path leaving the directory, bad
+        // percent-encoding, a method other than GET) is simply not an asset.
+        const status = (err as { status?: number }).status ?? 500;
         const e =
-          status === 404
+          status >= 400 && status < 500
             ? new GatewayError('GW_ERR_NOT_FOUND', 'No such documentation asset')
             : err;
         problem(res, e, {
@@ -51,4 +53,13 @@ export function createDocsAssets(
     return docs;
   };
   return () => (app ??= build());
+}
+
+/** Assets are read only: any other method is refused before the static server sees it. */
+export function assertReadOnly(method: string | undefined): void {
+  if (method !== 'GET' && method !== 'HEAD') {
+    throw new GatewayError('GW_ERR_METHOD_NOT_ALLOWED', 'Documentation assets are read-only', {
+      headers: { allow: 'GET, HEAD' },
+    });
+  }
 }

@@ -17,6 +17,11 @@ export function createProblemWriter(
   logger: Logger,
 ): (res: ServerResponse, err: unknown, state: Pick<RequestState, 'requestId' | 'path'>) => void {
   return (res, err, state) => {
+    if (!res.socket || res.socket.destroyed) {
+      // The client hung up (mid-body, say): nobody to answer, and no fault of the gateway.
+      logger.debug({ request_id: state.requestId, path: state.path }, 'client went away');
+      return;
+    }
     const problem = toProblem(err, state.path, state.requestId);
     const where = { request_id: state.requestId, path: state.path, code: problem.code };
     if (problem.code === 'GW_ERR_INTERNAL') logger.error({ ...where, err }, problem.detail);

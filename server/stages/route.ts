@@ -16,6 +16,12 @@ export function createRoute(
         { headers: { allow: match.allow.join(', ') } },
       );
     }
+    if (match.undecodable !== undefined) {
+      const name = match.undecodable;
+      throw new GatewayError('GW_ERR_BAD_REQUEST', `The path is not valid percent-encoding`, {
+        errors: [{ in: 'path', pointer: `/${name}`, message: 'is not valid percent-encoding' }],
+      });
+    }
     return match;
   };
 }

@@ -177,10 +177,11 @@ describe('paths routed once', () => {
     '/api/eval/%ZZ/cancel',
     '/api/eval/%ZZ',
   ]) {
-    it(`answers a path parameter that is not valid percent-encoding (${path}) with 422, not 500`, async () => {
+    it(`answers a path parameter that is not valid percent-encoding (${path}) with 400, not 500`, async () => {
       const method = path.endsWith('/kill') || path.endsWith('/cancel') ? 'POST' : 'GET';
       const r = await gw.call(method, path);
-      expect(r.status).to.equal(422);
+      expect(r.status).to.equal(400);
+      expect(r.body.code).to.equal('GW_ERR_BAD_REQUEST');
       expect(r.body.errors[0]).to.include({ in: 'path', pointer: '/eval_id' });
     });
   }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { specPath } from '../../lib/paths.js';
 import { QUEUE, STORAGE, isolate, refusedUrl, startGateway } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
@@ -8,6 +9,25 @@ import { operationIds } from '../helpers/contract.js';
 import { createHandlers } from '../../handlers/index.js';
 import { OPERATION_VALIDATORS } from '../../lib/http/openapi.js';
 import { requestValidators } from '../../lib/validators.js';
+
+/** A GET with the path exactly as given (fetch would resolve its dot segments first). */
+function rawGet(
+  base: string,
+  path: string,
+): Promise<{ status: number; type: string; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '', body }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('platform status', () => {
   isolate();
@@ -260,6 +280,34 @@ describe('the contract and its documentation', () => {
     const r = await gw.call('GET', '/docs/assets/nothing.js');
     expect(r.status).to.equal(404);
     expect(r.body.code).to.equal('GW_ERR_NOT_FOUND');
+  });
+
+  for (const path of [
+    '/docs/assets/../../../../etc/passwd',
+    '/docs/assets/..%2f..%2fpackage.json',
+    '/redoc/assets/../../package.json',
+    '/docs/assets/%ZZ',
+  ]) {
+    it(`answers ${path} with a 404 problem: nothing outside the assets, never a 500`, async () => {
+      const r = await rawGet(gw.url, path);
+      expect(r.status).to.equal(404);
+      expect(r.type).to.equal('application/problem+json');
+      expect(JSON.parse(r.body)).to.include({ code: 'GW_ERR_NOT_FOUND' });
+    });
+  }
+
+  it('answers a write to a docs asset with a 405 problem and Allow', async () => {
+    const r = await gw.call('DELETE', '/docs/assets/swagger-ui.css');
+    expect(r.status).to.equal(405);
+    expect(r.headers.get('allow')).to.equal('GET, HEAD');
+    expect(r.body.code).to.equal('GW_ERR_METHOD_NOT_ALLOWED');
+  });
+
+  it('ignores query parameters an operation does not declare (probes, docs, cache busters)', async () => {
+    for (const path of ['/health?probe=1', '/readyz?x=1', '/api/openapi.json?v=2', '/docs?_=1']) {
+      const r = await gw.call('GET', path);
+      expect(r.status, path).to.be.oneOf([200, 503]);
+    }
   });
 
   it('answers an unknown path with a 404 problem, not HTML', async () => {

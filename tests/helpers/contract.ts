@@ -12,6 +12,7 @@ interface Operation {
   responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
 }
 interface Spec {
+  info: { description?: string };
   paths: Record<string, Record<string, Operation>>;
   components: Record<string, Record<string, unknown>>;
 }
@@ -82,7 +83,10 @@ export function contractViolations(
 ): string[] {
   const found = findOperation(method, path);
   const type = contentType.split(';')[0]?.trim() ?? '';
-  if (!found) {
+  // The spec's description: refusals before an operation is recognised, for any operation.
+  const transport =
+    [408, 417, 431].includes(status) || (status === 400 && !found?.op.responses['400']);
+  if (!found || transport) {
     if (type !== 'application/problem+json')
       return [`${method} ${path}: off-spec answer is ${type}, not a problem`];
     const v = compiled('problem', problemSchema);
