@@ -34,6 +34,11 @@ const MIGRATIONS: Migration[] = [
     ALTER TABLE ${s}.submissions ADD COLUMN code text, ADD COLUMN requeues integer NOT NULL DEFAULT 0;
     CREATE INDEX submissions_pending ON ${s}.submissions (updated_at)
       WHERE status IN ('submitted', 'queued');`,
+  // Running ones too: a worker may die with its evaluation, unrecorded.
+  (s) => `
+    DROP INDEX ${s}.submissions_pending;
+    CREATE INDEX submissions_unfinished ON ${s}.submissions (updated_at)
+      WHERE status IN ('submitted', 'queued', 'provisioning', 'running');`,
 ];
 
 // A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.
@@ -107,7 +112,7 @@ export async function createPostgresLedger(
       guard(async () => {
         const rows = await sql<SubmissionRecord[]>`
           SELECT ${sql.unsafe(COLUMNS)} FROM ${table}
-          WHERE status IN ('submitted', 'queued')
+          WHERE status IN ('submitted', 'queued', 'provisioning', 'running')
             AND updated_at <= now() - make_interval(secs => ${olderThanMs / 1000})
           ORDER BY updated_at LIMIT ${limit}`;
         return [...rows];

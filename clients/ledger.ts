@@ -14,7 +14,7 @@ export type {
 export const MEMORY_RECORDS = 20_000;
 export const MEMORY_CODE_BYTES = 256 * 1024 * 1024;
 
-const PENDING = new Set(['submitted', 'queued']);
+const UNFINISHED = new Set(['submitted', 'queued', 'provisioning', 'running']);
 
 export function createMemoryLedger(
   ttlHours: number,
@@ -70,7 +70,7 @@ export function createMemoryLedger(
       const due: { rec: SubmissionRecord; touched: number }[] = [];
       const before = now() - olderThanMs;
       for (const r of records.values())
-        if (PENDING.has(r.rec.status) && r.touched <= before) due.push(r);
+        if (UNFINISHED.has(r.rec.status) && r.touched <= before) due.push(r);
       due.sort((a, b) => a.touched - b.touched);
       return Promise.resolve(due.slice(0, limit).map((r) => ({ ...r.rec })));
     },

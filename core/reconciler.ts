@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/logger.js';
+import { isTerminal } from './lifecycle.js';
 import type { EventBus } from './ports/event-bus.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { Ledger, SubmissionRecord } from './ports/ledger.js';
@@ -14,6 +15,7 @@ export interface ReconcilerOptions {
   batch: number;
   /** Re-queues without progress before the evaluation is marked failed. */
   maxRequeues: number;
+  now?: () => number;
 }
 
 export interface ReconcilerDeps {
@@ -38,10 +40,12 @@ export interface ReconcilerFigures {
 /**
  * Keeps the promise of a 202 when a backend loses what it held (Redis restarted without
  * persistence, the queue service crashed): every `intervalMs`, the leading gateway looks at the
- * accepted records that made no progress for `graceMs`. Storage knows them → the record follows
- * storage. A backend still holds them → they are only waiting. Neither → queued again under the
- * same id (Bull's job id and the queue service both refuse a second copy), and after
- * `maxRequeues` such rounds marked failed and announced on `evaluation:failed`.
+ * unfinished records nobody looked at for `graceMs`. Storage has them finished → the record
+ * follows. A backend still holds them → they are waiting or running. Neither → queued again under
+ * the same id (Bull's job id and the queue service both refuse a second copy) — also when storage
+ * says running long past the evaluation's timeout (its worker died with it; storage goes back to
+ * queued first) — and after `maxRequeues` such rounds marked failed and announced on
+ * `evaluation:failed`.
  */
 export class Reconciler {
   readonly figures: ReconcilerFigures = {
@@ -100,16 +104,28 @@ export class Reconciler {
   }
 
   private async settle(rec: SubmissionRecord): Promise<void> {
-    const { ledger, storage, submitter, events, logger } = this.deps;
+    const { ledger, storage } = this.deps;
     const stored = await storage.find(rec.eval_id);
-    if (stored && stored.status !== 'submitted' && stored.status !== 'queued') {
-      await ledger.setStatus(rec.eval_id, stored.status);
-      return;
+    const follow = async (): Promise<void> => {
+      if (stored && stored.status !== rec.status)
+        await ledger.setStatus(rec.eval_id, stored.status);
+      else await ledger.touch(rec.eval_id, false);
+    };
+    if (stored && isTerminal(stored.status)) return follow();
+    if (await this.holds(rec)) return follow();
+    if (stored && (stored.status === 'running' || stored.status === 'provisioning')) {
+      // Running, and no backend holds its job: fine while its time may not be up; long after,
+      // its worker died with it (and with the legacy queue's lease, or Bull's job) unrecorded.
+      const since = Date.parse(stored.started_at ?? stored.created_at ?? '') || 0;
+      const now = (this.opts.now ?? Date.now)();
+      if (now - since <= rec.timeout * 1000 + this.opts.graceMs) return follow();
+      await storage.update(rec.eval_id, { status: 'queued' });
     }
-    if (await this.holds(rec)) {
-      await ledger.touch(rec.eval_id, false);
-      return;
-    }
+    return this.requeueOrGiveUp(rec, stored !== null);
+  }
+
+  private async requeueOrGiveUp(rec: SubmissionRecord, inStorage: boolean): Promise<void> {
+    const { ledger, storage, submitter, events, logger } = this.deps;
     if (rec.requeues >= this.opts.maxRequeues || rec.code === '') {
       this.figures.gave_up++;
       await ledger.setStatus(rec.eval_id, 'failed');
@@ -120,7 +136,7 @@ export class Reconciler {
       logger.error({ eval_id: rec.eval_id }, why);
       // Storage may hold it as queued (a worker took it, then its backend lost it): reads
       // prefer storage, so storage must say it too.
-      if (stored) await storage.update(rec.eval_id, { status: 'failed', error: why });
+      if (inStorage) await storage.update(rec.eval_id, { status: 'failed', error: why });
       await events.publish('evaluation:failed', {
         eval_id: rec.eval_id,
         error: why,

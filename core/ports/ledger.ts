@@ -43,8 +43,8 @@ export interface Ledger {
   find(evalId: string): Promise<SubmissionRecord | null>;
   setStatus(evalId: string, status: EvaluationState): Promise<void>;
   /**
-   * Accepted records (`submitted` or `queued`) nobody has looked at for `olderThanMs`, oldest
-   * first: the reconciler's work list.
+   * Unfinished records (submitted, queued, provisioning, running) nobody has looked at for
+   * `olderThanMs`, oldest first: the reconciler's work list.
    */
   stale(olderThanMs: number, limit: number): Promise<SubmissionRecord[]>;
   /** The reconciler looked at the record: it leaves `stale` for a while; `requeued` counts one. */

@@ -57,10 +57,11 @@ function setup(maxRequeues = 2) {
   });
   const reconciler = new Reconciler(
     { ledger, storage, queue, jobQueue, submitter, events, logger },
-    { graceMs: GRACE, intervalMs: 1_000, batch: 10, maxRequeues },
+    { graceMs: GRACE, intervalMs: 1_000, batch: 10, maxRequeues, now: () => t },
   );
   const later = (ms = GRACE) => (t += ms);
-  return { submitter, reconciler, ledger, tasks, jobs, stored, seen, later };
+  const at = (): string => new Date(t).toISOString();
+  return { submitter, reconciler, ledger, tasks, jobs, stored, seen, later, at };
 }
 
 describe('Reconciler (core, in-memory ports)', () => {
@@ -80,19 +81,39 @@ describe('Reconciler (core, in-memory ports)', () => {
   });
 
   it('leaves alone what a backend still holds, and follows storage where work began', async () => {
-    const { submitter, reconciler, ledger, jobs, tasks, stored, later } = setup();
+    const { submitter, reconciler, ledger, jobs, tasks, stored, later, at } = setup();
     const waiting = await submitter.submit({ code: 'a' });
     const started = await submitter.submit({ code: 'b' });
+    const done = await submitter.submit({ code: 'c' });
     jobs.delete(started.eval_id); // a worker took it and wrote storage
-    stored.set(started.eval_id, { id: started.eval_id, status: 'running' });
+    stored.set(started.eval_id, { id: started.eval_id, status: 'running', started_at: at() });
+    jobs.delete(done.eval_id);
+    stored.set(done.eval_id, { id: done.eval_id, status: 'completed', started_at: at() });
     later();
     await reconciler.run();
-    expect(reconciler.figures).to.include({ requeued: 0, checked: 2 });
+    expect(reconciler.figures).to.include({ requeued: 0, checked: 3 });
     expect(tasks.size).to.equal(0);
     expect((await ledger.find(started.eval_id))?.status).to.equal('running');
+    expect((await ledger.find(done.eval_id))?.status).to.equal('completed');
     expect((await ledger.find(waiting.eval_id))?.status).to.equal('queued');
     await reconciler.run(); // looked at: not again before another grace period
-    expect(reconciler.figures.checked).to.equal(2);
+    expect(reconciler.figures.checked).to.equal(3);
+  });
+
+  it('queues again what storage says runs long past its timeout with no backend holding it', async () => {
+    const { submitter, reconciler, ledger, jobs, stored, later, at } = setup();
+    const { eval_id } = await submitter.submit({ code: 'x', timeout: 90 });
+    jobs.clear(); // taken by a worker...
+    stored.set(eval_id, { id: eval_id, status: 'running', started_at: at() });
+    later(); // ...which may still be running it: its 90 s are not up
+    await reconciler.run();
+    expect(reconciler.figures.requeued).to.equal(0);
+    expect((await ledger.find(eval_id))?.status).to.equal('running');
+    later(2 * GRACE); // past 90 s + the grace period since it started, and no end recorded
+    await reconciler.run();
+    expect(reconciler.figures.requeued).to.equal(1);
+    expect(stored.get(eval_id)?.status).to.equal('queued'); // running → queued: a retry
+    expect(jobs.get(eval_id)).to.deep.include({ eval_id, code: 'x' });
   });
 
   it('marks failed, and says so, what no backend keeps after the last re-queue', async () => {
