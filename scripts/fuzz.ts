@@ -6,7 +6,7 @@
  * Prints the answers by status and operation and every answer outside the contract; exits 1 when
  * there is any. Only for gateways you run: it submits evaluations.
  */
-import { fuzz } from '../tests/fuzz/fuzzer.js';
+import { fuzz } from '../tests/fuzz/campaign.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

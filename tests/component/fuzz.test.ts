@@ -3,7 +3,7 @@ import { loadConfig } from '../../lib/config.js';
 import { silentLogger } from '../../lib/logger.js';
 import { composeGateway } from '../../server/compose.js';
 import type { Gateway } from '../../server/compose.js';
-import { fuzz } from '../fuzz/fuzzer.js';
+import { fuzz } from '../fuzz/campaign.js';
 
 /**
  * 2,000 requests over every operation from the spec, valid and mutated, against the gateway with
