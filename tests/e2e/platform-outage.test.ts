@@ -17,7 +17,7 @@ const TERMINAL = ['completed', 'failed', 'cancelled'];
 
 /**
  * The reference platform (legacy queue, storage, a worker) as a process of its own behind the
- * gateway, SIGKILLed for a few seconds and started again: what the gateway says while it is gone
+ * gateway, SIGKILLed for 10 s and started again: what the gateway says while it is gone
  * and once it is back, and that every evaluation answered 202 still ends — those the legacy
  * queue lost from its memory included.
  */
@@ -114,7 +114,7 @@ describe('the platform killed and started again behind the gateway', function ()
 
     const during = await Promise.all(Array.from({ length: 20 }, (_, i) => submit(100 + i)));
     expect(during.map((r) => r.status)).to.deep.equal(during.map(() => 202)); // Bull took them
-    await sleep(Math.max(0, 5_000 - (Date.now() - down)));
+    await sleep(Math.max(0, 10_000 - (Date.now() - down))); // down for 10 s
 
     await startPlatform();
     const up = Date.now();
