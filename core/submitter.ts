@@ -70,10 +70,10 @@ export class Submitter {
   }
 
   /**
-   * The record is the promise: it is written (status `submitted`, with the code) before any
-   * backend sees the evaluation, and a record that cannot be written refuses the submit (503)
-   * with nothing queued. Once a backend holds it, the record moves to `queued`; should that
-   * second write fail, the record still answers for the id and the reconciler settles it.
+   * The record is the promise: it is written (with the code) before any backend sees the
+   * evaluation, and a record that cannot be written refuses the submit (503) with nothing queued.
+   * Only a fallback writes it again (the backend that took it); should that write fail, the
+   * record still answers for the id and the reconciler, which asks both backends, settles it.
    */
   async submit(req: EvaluationRequest, opts: SubmitOptions = {}): Promise<Accepted> {
     const { events, stats, ledger, split, logger } = this.deps;
@@ -97,7 +97,9 @@ export class Submitter {
       eval_id: evalId,
       backend: order[0]!,
       task_id: evalId,
-      status: 'submitted',
+      // Queued already: one write on the common path. Should the hand-over fail, the record
+      // says failed; should the gateway die first, the reconciler finds no job and queues it.
+      status: 'queued',
       language: e.language,
       timeout: e.timeout,
       priority: e.priority,
@@ -143,20 +145,18 @@ export class Submitter {
     }
 
     stats.submissions[accepted.backend]++;
-    if (accepted.fallback) stats.fallbacks++;
-    try {
-      await ledger.record({
-        ...record,
-        backend: accepted.backend,
-        status: 'queued',
-        fallback: accepted.fallback,
-      });
-    } catch (err) {
-      stats.recordUpdatesFailed++;
-      logger.error(
-        { eval_id: evalId, err: isGatewayError(err) ? err.message : err },
-        'accepted evaluation left as submitted in the record',
-      );
+    if (accepted.fallback) {
+      stats.fallbacks++;
+      try {
+        await ledger.record({ ...record, backend: accepted.backend, fallback: true });
+      } catch (err) {
+        // The reconciler asks both backends, so the record naming the other one loses nothing.
+        stats.recordUpdatesFailed++;
+        logger.error(
+          { eval_id: evalId, err: isGatewayError(err) ? err.message : err },
+          'record names the backend that refused the evaluation',
+        );
+      }
     }
     await events.publish('evaluation:queued', {
       eval_id: evalId,

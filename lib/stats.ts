@@ -6,7 +6,7 @@ export class GatewayStats {
   submitFailures = 0;
   /** Submissions the other backend took because the chosen one refused. */
   fallbacks = 0;
-  /** Record writes after the first that failed (the record stayed `submitted`). */
+  /** Record writes after the first that failed (a fallback's backend, a refusal's failed). */
   recordUpdatesFailed = 0;
   readonly submissions = { legacy: 0, bull: 0 };
 

@@ -17,6 +17,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
+import postgres from 'postgres';
 import { deleteRedisPrefix } from '../lib/redis.js';
 import { projectRoot } from '../lib/paths.js';
 import { benchWs } from './bench-ws.js';
@@ -83,7 +84,7 @@ const median = (xs: number[]): number => {
 
 interface Case {
   name: string;
-  target: 'legacy' | 'bull';
+  target: 'legacy' | 'bull' | 'postgres';
   method: 'GET' | 'POST';
   path: string;
   body?: string;
@@ -145,6 +146,16 @@ const CASES: Case[] = [
     status: 202,
     target_ratio: 0.2,
     io: '/api/eval?bull',
+  },
+  {
+    // The record written to PostgreSQL before the hand-over and moved to queued after it.
+    name: 'POST /api/eval (legacy, PostgreSQL record)',
+    target: 'postgres',
+    method: 'POST',
+    path: '/api/eval',
+    body: briefExample,
+    status: 202,
+    io: '/api/eval',
   },
   {
     name: 'POST /api/eval-batch ×100',
@@ -255,6 +266,8 @@ const ioFloor: Server = {
     `${prefix}_io`,
   ]),
 };
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = `${prefix}_gw`;
 const gatewayEnv = (port: number, bull: boolean): NodeJS.ProcessEnv => ({
   PORT: String(port),
   HOST: '127.0.0.1',
@@ -275,6 +288,15 @@ const gateways: Record<Case['target'], Server> = {
     port: 18602,
     proc: pinned(0, ['node', gatewayMain], gatewayEnv(18602, false)),
   },
+  postgres: {
+    name: 'gateway (PostgreSQL record)',
+    port: 18605,
+    proc: pinned(0, ['node', gatewayMain], {
+      ...gatewayEnv(18605, false),
+      DATABASE_URL,
+      DATABASE_SCHEMA: schema,
+    }),
+  },
   bull: {
     name: 'gateway (bull)',
     port: 18603,
@@ -292,6 +314,7 @@ try {
     up(ioFloor.port),
     up(gateways.legacy.port),
     up(gateways.bull.port),
+    up(gateways.postgres.port),
   ]);
   const idle = {
     floor_mb: rssMb(floor.proc.pid!),
@@ -366,10 +389,19 @@ try {
     `RSS idle: floor ${idle.floor_mb} MB, gateway ${idle.gateway_mb} MB, with Bull ${idle.gateway_bull_mb} MB (target ≤ 100)`,
   );
 } finally {
-  for (const p of [floor.proc, ioFloor.proc, gateways.legacy.proc, gateways.bull.proc, downstream])
+  for (const p of [
+    floor.proc,
+    ioFloor.proc,
+    gateways.postgres.proc,
+    gateways.legacy.proc,
+    gateways.bull.proc,
+    downstream,
+  ])
     p.kill('SIGTERM');
   await deleteRedisPrefix(REDIS_URL, prefix);
   await deleteRedisPrefix(REDIS_URL, `${prefix}_io`);
+  const sql = postgres(DATABASE_URL, { onnotice: () => undefined });
+  await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => sql.end());
 }
 
 for (const n of [WS_CLIENTS, WS_BIG].filter((x) => x > 0)) {

@@ -687,8 +687,8 @@ export interface components {
                  */
                 events_pending: number;
                 /**
-                 * @description Accepted submissions whose record could not be moved from `submitted` to
-                 *     `queued` after a backend took them; the reconciler settles them.
+                 * @description Record writes after the first that failed (the backend that took a fallback, a
+                 *     refused submission marked failed); the reconciler settles them.
                  */
                 record_updates_failed: number;
                 reconciler: components["schemas"]["ReconcilerStats"];

@@ -121,7 +121,7 @@ describe('Submitter (core, in-memory ports)', () => {
     const write = ledger.record.bind(ledger);
     ledger.record = (rec) => (order.push(`record ${rec.status}`), write(rec));
     const a = await submitter.submit({ code: 'x' });
-    expect(order).to.deep.equal(['record submitted', 'record queued']);
+    expect(order).to.deep.equal(['record queued']); // one write when the first choice takes it
     expect(tasks).to.have.length(1);
     expect(await ledger.find(a.eval_id)).to.deep.include({ status: 'queued', code: 'x' });
 
@@ -137,15 +137,19 @@ describe('Submitter (core, in-memory ports)', () => {
     expect(stats.submitFailures).to.equal(1);
   });
 
-  it('answers 202 when only the second record write fails: the id still answers, as submitted', async () => {
-    const { submitter, ledger, stats } = setup({ share: 0, bull: 'none' });
+  it('answers 202 when only the second record write of a fallback fails: the id still answers', async () => {
+    const { submitter, ledger, stats } = setup({ share: 1, bull: 'refuse' });
     const write = ledger.record.bind(ledger);
-    ledger.record = (rec) =>
-      rec.status === 'queued' ? Promise.reject(new Error('timeout')) : write(rec);
+    const backends: string[] = [];
+    ledger.record = (rec) => {
+      backends.push(rec.backend);
+      return backends.length > 1 ? Promise.reject(new Error('timeout')) : write(rec);
+    };
     const a = await submitter.submit({ code: 'x' });
-    expect(a.backend).to.equal('legacy');
+    expect(a).to.include({ backend: 'legacy', fallback: true });
+    expect(backends).to.deep.equal(['bull', 'legacy']); // the split's choice, then the taker
     expect(stats.recordUpdatesFailed).to.equal(1);
-    expect((await ledger.find(a.eval_id))?.status).to.equal('submitted');
+    expect((await ledger.find(a.eval_id))?.status).to.equal('queued');
   });
 
   it('requeues a recorded evaluation under its own id and says so on evaluation:queued', async () => {
