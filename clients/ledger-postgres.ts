@@ -2,6 +2,8 @@ import { GatewayError } from '../lib/errors.js';
 import { openPostgres } from '../lib/postgres.js';
 import type { Migration } from '../lib/postgres.js';
 import type { Ledger, SubmissionRecord } from './ledger.js';
+import type { KeyStore } from '../core/ports/key-store.js';
+import { createPostgresKeyStore } from './keys-postgres.js';
 
 /** Each migration runs once, in order, in its own transaction. Never edit one that shipped. */
 const MIGRATIONS: Migration[] = [
@@ -39,6 +41,19 @@ const MIGRATIONS: Migration[] = [
     DROP INDEX ${s}.submissions_pending;
     CREATE INDEX submissions_unfinished ON ${s}.submissions (updated_at)
       WHERE status IN ('submitted', 'queued', 'provisioning', 'running');`,
+  // Managed API keys, and who owns each evaluation.
+  (s) => `
+    CREATE TABLE ${s}.api_keys (
+      id         text PRIMARY KEY,
+      prefix     text NOT NULL UNIQUE,
+      hash       text NOT NULL,
+      owner      text NOT NULL,
+      scopes     text[] NOT NULL,
+      name       text,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      revoked_at timestamptz
+    );
+    ALTER TABLE ${s}.submissions ADD COLUMN owner text;`,
 ];
 
 // A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.
@@ -46,7 +61,7 @@ const MIGRATION_LOCK = 0x63727563;
 // With the schema's hash, the session lock the reconciling gateway holds.
 const RECONCILE_LOCK = 0x72656330;
 const COLUMNS =
-  "eval_id, backend, task_id, status, language, timeout, priority, client, fallback, batch, submitted_at, COALESCE(code, '') AS code, requeues";
+  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, requeues";
 
 function unavailable(err: unknown): GatewayError {
   return new GatewayError(
@@ -66,7 +81,7 @@ export async function createPostgresLedger(
   url: string,
   schema: string,
   ttlHours: number,
-): Promise<Ledger> {
+): Promise<Ledger & { keys: KeyStore }> {
   const sql = await openPostgres(url, schema, MIGRATION_LOCK, MIGRATIONS);
   const table = sql(`${schema}.submissions`);
   const keysTable = sql(`${schema}.idempotency_keys`);
@@ -91,6 +106,7 @@ export async function createPostgresLedger(
 
   return {
     kind: 'postgres',
+    keys: createPostgresKeyStore(sql, schema),
     record: (rec) =>
       guard(async () => {
         await sql`

@@ -28,6 +28,7 @@ async function enqueue(
   e: Required<EvaluationRequest>,
   submittedAt: string,
   batch: boolean,
+  owner: string | null,
 ): Promise<number | null> {
   if (backend === 'legacy') {
     const answer = await deps.queue.submit({
@@ -37,6 +38,7 @@ async function enqueue(
       engine: 'docker',
       timeout: e.timeout,
       priority: e.priority ? 2 : 1,
+      ...(owner ? { owner } : {}),
     });
     return answer.position ?? null;
   }
@@ -52,6 +54,7 @@ async function enqueue(
     limits: { memory_mb: config.limits.memoryMb, output_bytes: config.limits.outputBytes },
     submitted_at: submittedAt,
     ...(batch ? { batch: true } : {}),
+    ...(owner ? { owner } : {}),
   });
   return null;
 }
@@ -67,11 +70,12 @@ export async function handOver(
   e: Required<EvaluationRequest>,
   submittedAt: string,
   batch: boolean,
+  owner: string | null,
 ): Promise<Accepted> {
   const failures: [QueueBackend, unknown][] = [];
   for (const backend of order) {
     try {
-      const position = await enqueue(deps, backend, evalId, e, submittedAt, batch);
+      const position = await enqueue(deps, backend, evalId, e, submittedAt, batch, owner);
       return {
         eval_id: evalId,
         backend,

@@ -22,6 +22,8 @@ export interface SubmitOptions {
   evalId?: string;
   /** Who submitted it, for the record. */
   client?: string | null;
+  /** Whose it is (the submitting key's owner). */
+  owner?: string | null;
   /** Pins the traffic split's choice (TRAFFIC_SPLIT_STICKY_HEADER). */
   stickyKey?: string;
 }
@@ -104,6 +106,7 @@ export class Submitter {
       timeout: e.timeout,
       priority: e.priority,
       client: opts.client ?? null,
+      owner: opts.owner ?? null,
       fallback: false,
       batch,
       submitted_at: submittedAt,
@@ -128,7 +131,15 @@ export class Submitter {
 
     let accepted: Accepted;
     try {
-      accepted = await handOver(this.deps, order, evalId, e, metadata.submitted_at, batch);
+      accepted = await handOver(
+        this.deps,
+        order,
+        evalId,
+        e,
+        metadata.submitted_at,
+        batch,
+        record.owner,
+      );
     } catch (err) {
       stats.submitFailures++;
       // The client hears of the failure; the record must not be queued again behind its back.
@@ -162,7 +173,12 @@ export class Submitter {
       eval_id: evalId,
       code: e.code,
       language: e.language,
-      metadata: { ...metadata, backend: accepted.backend, fallback: accepted.fallback },
+      metadata: {
+        ...metadata,
+        backend: accepted.backend,
+        fallback: accepted.fallback,
+        ...(record.owner ? { owner: record.owner } : {}),
+      },
     });
     return accepted;
   }
@@ -182,7 +198,15 @@ export class Submitter {
       priority: rec.priority,
     };
     const submittedAt = rec.submitted_at.toISOString();
-    const accepted = await handOver(this.deps, order, rec.eval_id, e, submittedAt, rec.batch);
+    const accepted = await handOver(
+      this.deps,
+      order,
+      rec.eval_id,
+      e,
+      submittedAt,
+      rec.batch,
+      rec.owner,
+    );
     await this.deps.ledger.record({
       ...rec,
       backend: accepted.backend,
@@ -201,6 +225,7 @@ export class Submitter {
         backend: accepted.backend,
         fallback: accepted.fallback,
         requeued: true,
+        ...(rec.owner ? { owner: rec.owner } : {}),
       },
     });
     return accepted;

@@ -32,10 +32,10 @@ export function cancelEvaluation(deps: Deps): Handler<'cancelEvaluation'> {
     return result;
   }
 
-  return async ({ params, query }) => {
+  return async ({ params, query, identity }) => {
     const id = params.eval_id;
     const terminate = query.terminate ?? false;
-    const { stored, record } = await lookup(deps, id, true);
+    const { stored, record } = await lookup(deps, id, identity, true);
     const status = stored?.status ?? record!.status;
     if (isTerminal(status)) {
       throw new GatewayError('GW_ERR_EVALUATION_TERMINAL', `Evaluation ${id} is already ${status}`);

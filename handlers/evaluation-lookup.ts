@@ -2,6 +2,8 @@ import type { StoredEvaluation } from '../clients/storage-service.js';
 import type { SubmissionRecord } from '../clients/ledger.js';
 import { GatewayError, isGatewayError } from '../lib/errors.js';
 import type { Deps } from './types.js';
+import { isAdmin, mayAccess } from '../core/identity.js';
+import type { Identity } from '../core/identity.js';
 
 /** What is known of an evaluation: storage's record, else the gateway's own from submit time. */
 export interface Known {
@@ -28,16 +30,34 @@ export async function findRecord(
   }
 }
 
+const notFound = (id: string): GatewayError =>
+  new GatewayError('GW_ERR_EVALUATION_NOT_FOUND', `No evaluation has the id ${id}`);
+
 /**
  * Storage first; the gateway's record only when storage has nothing yet, or always when
- * `withRecord` (cancel needs the backend it names). 404 when neither has it.
+ * `withRecord` (cancel needs the backend it names) or when the caller is not an admin (the
+ * record says whose it is). 404 when neither has it, and when it is another owner's: a caller
+ * cannot even learn that the id exists.
  */
-export async function lookup(deps: Deps, id: string, withRecord = false): Promise<Known> {
+export async function lookup(
+  deps: Deps,
+  id: string,
+  who: Identity,
+  withRecord = false,
+): Promise<Known> {
+  const checkOwner = !isAdmin(who);
   const stored = await deps.storage.find(id);
-  const record = stored && !withRecord ? null : await findRecord(deps, id);
-  if (!stored && !record)
-    throw new GatewayError('GW_ERR_EVALUATION_NOT_FOUND', `No evaluation has the id ${id}`);
+  const record = stored && !withRecord && !checkOwner ? null : await findRecord(deps, id);
+  if (!stored && !record) throw notFound(id);
+  if (checkOwner && !mayAccess(who, record?.owner)) throw notFound(id);
   return { stored, record };
+}
+
+/** 404 unless `who` may act on the evaluation (its owner, or an admin). */
+export async function assertAccess(deps: Deps, id: string, who: Identity): Promise<void> {
+  if (isAdmin(who)) return;
+  const record = await findRecord(deps, id);
+  if (!mayAccess(who, record?.owner)) throw notFound(id);
 }
 
 /** The record as a storage Evaluation: what a client sees before the storage write. */

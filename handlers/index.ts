@@ -19,6 +19,7 @@ import { getSwaggerUi } from './get-swagger-ui.js';
 import { getRedoc } from './get-redoc.js';
 import { getOpenApiYaml } from './get-open-api-yaml.js';
 import { getOpenApiJson } from './get-open-api-json.js';
+import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from './api-keys.js';
 
 export type { Deps, Handlers } from './types.js';
 
@@ -45,5 +46,9 @@ export function createHandlers(deps: Deps): Handlers {
     getRedoc: getRedoc(deps),
     getOpenApiYaml: getOpenApiYaml(deps),
     getOpenApiJson: getOpenApiJson(deps),
+    createApiKey: createApiKey(deps),
+    listApiKeys: listApiKeys(deps),
+    rotateApiKey: rotateApiKey(deps),
+    revokeApiKey: revokeApiKey(deps),
   };
 }

@@ -1,11 +1,12 @@
 import { GatewayError } from '../lib/errors.js';
-import { recordCancelled } from './evaluation-lookup.js';
+import { assertAccess, recordCancelled } from './evaluation-lookup.js';
 import type { Deps, Handler } from './types.js';
 
 export function killEvaluation(deps: Deps): Handler<'killEvaluation'> {
   const { storage, executors } = deps;
-  return async ({ params }) => {
+  return async ({ params, identity }) => {
     const id = params.eval_id;
+    await assertAccess(deps, id, identity);
     const running = await storage.running(id);
     if (!running) {
       const e = await storage.get(id);

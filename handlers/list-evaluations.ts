@@ -1,8 +1,9 @@
+import { isAdmin } from '../core/identity.js';
 import type { Deps, Handler } from './types.js';
 import { summaryView } from './views.js';
 
 export function listEvaluations({ storage }: Deps): Handler<'listEvaluations'> {
-  return async ({ query }) => {
+  return async ({ query, identity }) => {
     const limit = query.limit ?? 20;
     const offset = query.offset ?? 0;
     const page = await storage.list({
@@ -10,6 +11,8 @@ export function listEvaluations({ storage }: Deps): Handler<'listEvaluations'> {
       offset,
       status: query.status,
       language: query.language,
+      // A key lists its own owner's evaluations; an admin, and an open gateway, all of them.
+      ...(isAdmin(identity) || identity.via.kind === 'open' ? {} : { owner: identity.owner }),
     });
     const evaluations = page.evaluations.slice(0, limit).map(summaryView);
     return {

@@ -14,7 +14,7 @@ export function submitEvaluationBatch({
   ledger,
   submitter,
 }: Deps): Handler<'submitEvaluationBatch'> {
-  return async ({ body, headers, client, stickyKey }) => {
+  return async ({ body, headers, client, stickyKey, identity }) => {
     // Every item is checked before any is queued: a batch is rejected whole or processed whole.
     const issues = body.evaluations.flatMap((item, i) =>
       submitter.check(item, `/evaluations/${i}`),
@@ -33,7 +33,13 @@ export function submitEvaluationBatch({
           async (item, index): Promise<Item> => {
             const evalId = newEvalId();
             try {
-              const a = await submitter.submit(item, { batch: true, evalId, client, stickyKey });
+              const a = await submitter.submit(item, {
+                batch: true,
+                evalId,
+                client,
+                owner: identity.owner,
+                stickyKey,
+              });
               return { index, status: 'queued', ...a };
             } catch (err) {
               // An item no backend took keeps its id, the one its `evaluation:failed` event carries.

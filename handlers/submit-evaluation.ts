@@ -3,12 +3,12 @@ import { idempotent } from '../core/idempotency.js';
 import type { Deps, Handler, Reply } from './types.js';
 
 export function submitEvaluation({ ledger, submitter }: Deps): Handler<'submitEvaluation'> {
-  return async ({ body, headers, client, stickyKey }) => {
+  return async ({ body, headers, client, stickyKey, identity }) => {
     const issues = submitter.check(body);
     if (issues.length) throw validationError(issues);
     const key = headers['idempotency-key'] as string | undefined;
     return (await idempotent(ledger, key, `${client}:submitEvaluation`, body, async () => {
-      const accepted = await submitter.submit(body, { client, stickyKey });
+      const accepted = await submitter.submit(body, { client, owner: identity.owner, stickyKey });
       const message = accepted.fallback
         ? `Evaluation queued successfully (the ${accepted.backend === 'bull' ? 'legacy queue' : 'job queue'} refused it; the ${accepted.backend === 'bull' ? 'job queue' : 'legacy queue'} took it)`
         : 'Evaluation queued successfully';

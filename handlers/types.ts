@@ -12,6 +12,8 @@ import type { JobQueue } from '../core/ports/job-queue.js';
 import type { QueueService } from '../core/ports/queue-service.js';
 import type { StorageService } from '../core/ports/storage-service.js';
 import type { ReconcilerFigures } from '../core/reconciler.js';
+import type { Identity } from '../core/identity.js';
+import type { ApiKeys } from '../core/api-keys.js';
 import type { Submitter } from '../core/submitter.js';
 import type { TrafficSplit } from '../core/traffic-split.js';
 
@@ -30,6 +32,8 @@ export interface Deps {
   split: TrafficSplit;
   /** The submit path, built by the composition root. */
   submitter: Submitter;
+  /** Managed API keys. */
+  keys: ApiKeys;
   /** What the reconciler did (it runs on its own, started by the composition root). */
   reconciler: { readonly figures: ReconcilerFigures };
   health: HealthView;
@@ -56,6 +60,8 @@ export interface Request<O extends OperationId> {
   client: string;
   /** The value of TRAFFIC_SPLIT_STICKY_HEADER, when configured and sent. */
   stickyKey: string | undefined;
+  /** Whose request it is and what it may do. */
+  identity: Identity;
 }
 
 export type Handler<O extends OperationId> = (req: Request<O>) => Promise<Reply<O>> | Reply<O>;

@@ -32,6 +32,8 @@ export const ERRORS = {
     title: 'Evaluation not found',
     slug: 'evaluation-not-found',
   },
+  /** No API key has the id. */
+  GW_ERR_KEY_NOT_FOUND: { status: 404, title: 'API key not found', slug: 'key-not-found' },
   /** The path exists but not with this method; the answer carries `Allow`. */
   GW_ERR_METHOD_NOT_ALLOWED: {
     status: 405,

@@ -13,6 +13,7 @@ interface Task {
   engine: string;
   timeout: number;
   priority: number;
+  owner?: string;
   seq: number;
   queued_at: string;
   /** Set while a worker holds it: when the hold lapses it goes back to the queue. */
@@ -81,6 +82,7 @@ export class TaskQueue {
       engine: req.engine ?? 'docker',
       timeout: req.timeout ?? 30,
       priority: req.priority ?? 1,
+      ...(req.owner ? { owner: req.owner } : {}),
       seq: this.seq++,
       attempts: 0,
       queued_at: new Date(this.now()).toISOString(),
@@ -195,6 +197,7 @@ export function startQueueServer(opts: {
             engine: t.engine,
             timeout: t.timeout,
             priority: t.priority,
+            ...(t.owner ? { owner: t.owner } : {}),
           },
         };
       },

@@ -18,6 +18,8 @@ export interface ListQuery {
   offset: number;
   status?: EvaluationState;
   language?: string;
+  /** Only evaluations whose `metadata.owner` is this. */
+  owner?: string;
   sort_by: 'created_at' | 'completed_at' | 'status';
   sort_order: 'asc' | 'desc';
 }
@@ -106,7 +108,10 @@ export function createMemoryData(): StorageData {
     },
     list(q) {
       const all = [...docs.values()].filter(
-        (d) => (!q.status || d.status === q.status) && (!q.language || d.language === q.language),
+        (d) =>
+          (!q.status || d.status === q.status) &&
+          (!q.language || d.language === q.language) &&
+          (!q.owner || d.metadata?.owner === q.owner),
       );
       all.sort(compare(q));
       return Promise.resolve({
@@ -209,7 +214,8 @@ export async function createPostgresData(url: string, schema: string): Promise<S
     },
     async list(q) {
       const where = sql`WHERE (${q.status ?? null}::text IS NULL OR status = ${q.status ?? null})
-        AND (${q.language ?? null}::text IS NULL OR language = ${q.language ?? null})`;
+        AND (${q.language ?? null}::text IS NULL OR language = ${q.language ?? null})
+        AND (${q.owner ?? null}::text IS NULL OR doc->'metadata'->>'owner' = ${q.owner ?? null})`;
       const order = sql.unsafe(
         `${SORT[q.sort_by]} ${q.sort_order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, id`,
       );

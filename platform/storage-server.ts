@@ -234,6 +234,7 @@ export function startStorageServer(opts: {
           offset: query.offset ?? 0,
           status: query.status,
           language: query.language,
+          owner: query.owner,
           sort_by: query.sort_by ?? 'created_at',
           sort_order: query.sort_order ?? 'desc',
         };

@@ -31,6 +31,7 @@ interface Work {
   timeout: number;
   priority?: boolean | number;
   submitted_at?: string;
+  owner?: string;
 }
 
 /**
@@ -190,7 +191,7 @@ export class Worker {
       code: work.code,
       language: work.language,
       status: 'queued',
-      metadata: { backend },
+      metadata: { backend, ...(work.owner ? { owner: work.owner } : {}) },
     });
     const current = await storage.find(id);
     if (current && isTerminal(current.status)) {

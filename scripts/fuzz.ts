@@ -17,7 +17,11 @@ if (!base) {
   process.stderr.write('usage: npm run fuzz -- URL [--seed N] [--count N]\n');
   process.exit(2);
 }
-const report = await fuzz(base, arg('seed', 1), arg('count', 2000));
+// FUZZ_API_KEY / FUZZ_ADMIN_KEY: credentials to call with (each request picks none or one).
+const credentials: Record<string, string>[] = [{}];
+if (process.env.FUZZ_API_KEY) credentials.push({ 'x-api-key': process.env.FUZZ_API_KEY });
+if (process.env.FUZZ_ADMIN_KEY) credentials.push({ 'x-admin-key': process.env.FUZZ_ADMIN_KEY });
+const report = await fuzz(base, arg('seed', 1), arg('count', 2000), credentials);
 console.log(`${report.requests} requests`);
 console.log('by status:', report.byStatus);
 console.log('by operation:', report.byOperation);

@@ -21,10 +21,13 @@ import { createRoute } from './stages/route.js';
 import { attachTransportGuards } from './stages/transport.js';
 import { createValidate } from './stages/validate.js';
 import { attachWebSocket } from './ws.js';
+import type { Identity } from '../core/identity.js';
 import type { WsServer } from './ws.js';
 
 /** Requests on /api/* may carry at most this much body (1 MiB of code plus JSON overhead). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** Who a request is before the authenticate stage says otherwise. */
+const NOBODY: Identity = { owner: '', scopes: new Set(), via: { kind: 'open' } };
 /** On close, how long a kept-alive connection must stay idle before it is closed unasked. */
 const IDLE_GRACE_MS = 300;
 
@@ -52,7 +55,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   const contract = await loadContract('gateway', spec.document);
   const cors = createCors(config.gateway.corsOrigins);
   const route = createRoute(new Router(contract.routes));
-  const authenticate = createAuthenticator(config.gateway);
+  const { authenticate, identify } = createAuthenticator(config.gateway, deps.keys);
   const rateLimit = await createRateLimit(config.gateway);
   const validate = createValidate(contract);
   const dispatch = createDispatch(contract, { ...createHandlers(deps), ...overrides });
@@ -72,6 +75,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       path,
       client: '',
       stickyKey: undefined,
+      identity: NOBODY,
     };
     try {
       if (cors(req, res)) return;
@@ -80,7 +84,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
         return (await docsAssets())(req, res);
       }
       const { op, params } = route(req.method ?? 'GET', path);
-      state.client = authenticate(op, req);
+      ({ identity: state.identity, client: state.client } = await authenticate(op, req));
       if (config.gateway.stickyHeader) state.stickyKey = header(req, config.gateway.stickyHeader);
       await rateLimit(op, state.client);
       // Only operations with a request body read one; a stray body elsewhere is left unread
@@ -130,7 +134,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     },
     // The same credentials as the API; browsers cannot set headers on a WebSocket, so the key
     // may come in the URL too.
-    createUpgradeCheck(config.gateway),
+    createUpgradeCheck(identify),
   );
 
   return {

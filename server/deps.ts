@@ -1,5 +1,4 @@
 import type { Config } from '../lib/config.js';
-import { redact } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { GatewayStats } from '../lib/stats.js';
 import { TrafficSplit } from '../core/traffic-split.js';
@@ -9,6 +8,8 @@ import { createExecutors } from '../clients/executors.js';
 import { createEventBus } from '../clients/event-bus.js';
 import type { EventBus } from '../clients/event-bus.js';
 import { createMemoryLedger } from '../clients/ledger.js';
+import { createMemoryKeyStore } from '../clients/key-store.js';
+import { ApiKeys } from '../core/api-keys.js';
 import type { Deps } from '../handlers/types.js';
 
 /** The handlers' dependencies as the server holds them: the health monitor it runs, too. */
@@ -63,7 +64,7 @@ export async function createDeps(
     urlTemplate: config.gateway.executorUrlTemplate,
   });
   // Bull and postgres are loaded only when configured (they cost ~60 ms of start-up together).
-  const ledger = config.gateway.databaseUrl
+  const pg = config.gateway.databaseUrl
     ? await (
         await import('../clients/ledger-postgres.js')
       ).createPostgresLedger(
@@ -71,7 +72,10 @@ export async function createDeps(
         config.gateway.databaseSchema,
         config.gateway.idempotencyTtlHours,
       )
-    : createMemoryLedger(config.gateway.idempotencyTtlHours);
+    : undefined;
+  const ledger = pg ?? createMemoryLedger(config.gateway.idempotencyTtlHours);
+  // Keys beside the record: PostgreSQL (seen by every gateway) or this process's memory.
+  const keys = new ApiKeys(pg?.keys ?? createMemoryKeyStore());
   const events =
     given.events ??
     createEventBus(config.gateway.redisUrl, logger, config.durability.eventBufferSize);
@@ -95,17 +99,14 @@ export async function createDeps(
     warnings: given.warnings ?? [],
     queue: { url: queue.displayUrl, check: (t) => queue.health(t) },
     storage: { url: storage.displayUrl, check: (t) => storage.health(t) },
+    // States and latencies only: Redis and PostgreSQL addresses stay out of /api/status.
     redis: config.gateway.redisUrl
-      ? { url: redact(config.gateway.redisUrl), check: () => events.ping() }
+      ? { check: () => events.ping() }
       : { disabled: true, check: () => Promise.resolve() },
-    jobQueue:
-      jobQueue && config.jobQueue.redisUrl
-        ? { url: redact(config.jobQueue.redisUrl), check: () => jobQueue.ping() }
-        : { disabled: true, check: () => Promise.resolve() },
-    gatewayStore: {
-      url: config.gateway.databaseUrl ? redact(config.gateway.databaseUrl) : 'memory',
-      check: () => ledger.ping(),
-    },
+    jobQueue: jobQueue
+      ? { check: () => jobQueue.ping() }
+      : { disabled: true, check: () => Promise.resolve() },
+    gatewayStore: { check: () => ledger.ping() },
     executors: Object.fromEntries(
       config.gateway.executors.map((e) => [
         e.id,
@@ -151,6 +152,7 @@ export async function createDeps(
     ledger,
     split,
     submitter,
+    keys,
     reconciler,
     health,
     stats,

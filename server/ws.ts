@@ -9,6 +9,8 @@ import { describeErrors, schemaValidator } from '../lib/validators.js';
 import { fromRecord, lookup } from '../handlers/evaluation-lookup.js';
 import { statusView } from '../handlers/views.js';
 import type { Deps } from '../handlers/types.js';
+import { isAdmin } from '../core/identity.js';
+import type { Identity } from '../core/identity.js';
 
 type S = components['schemas'];
 type ServerMessage = S['ServerMessage'];
@@ -55,6 +57,8 @@ class Connection {
   constructor(
     readonly ws: WebSocket,
     private readonly maxBuffered: number,
+    /** Whose connection it is: a snapshot of another owner's evaluation is refused. */
+    readonly who: Identity,
   ) {}
 
   send(text: string | Buffer): void {
@@ -92,7 +96,7 @@ export function attachWebSocket(
   server: http.Server,
   deps: Deps,
   opts: WsOptions,
-  authorized: (req: http.IncomingMessage, url: URL) => boolean,
+  authorized: (req: http.IncomingMessage, url: URL) => Promise<Identity | null>,
 ): WsServer {
   const { logger } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes });
@@ -142,7 +146,7 @@ export function attachWebSocket(
 
   async function snapshot(c: Connection, id: string): Promise<void> {
     try {
-      const { stored, record } = await lookup(deps, id);
+      const { stored, record } = await lookup(deps, id, c.who);
       const evaluation = statusView(stored ?? fromRecord(record!));
       c.send(
         message({
@@ -154,18 +158,34 @@ export function attachWebSocket(
         }),
       );
     } catch (err) {
-      const code =
-        isGatewayError(err) && err.code === 'GW_ERR_EVALUATION_NOT_FOUND'
-          ? err.code
-          : 'GW_ERR_DOWNSTREAM_UNAVAILABLE';
-      error(c, code, isGatewayError(err) ? err.message : 'status unavailable', id);
+      const missing = isGatewayError(err) && err.code === 'GW_ERR_EVALUATION_NOT_FOUND';
+      // Unknown, or another owner's: nothing of it is relayed.
+      if (missing && c.who.via.kind !== 'open') drop(c, id);
+      error(
+        c,
+        missing ? 'GW_ERR_EVALUATION_NOT_FOUND' : 'GW_ERR_DOWNSTREAM_UNAVAILABLE',
+        isGatewayError(err) ? err.message : 'status unavailable',
+        id,
+      );
     } finally {
       for (const text of c.held.get(id) ?? []) c.send(text);
       c.held.delete(id);
     }
   }
 
+  function drop(c: Connection, id: string): void {
+    c.ids.delete(id);
+    const set = byId.get(id);
+    set?.delete(c);
+    if (set?.size === 0) byId.delete(id);
+  }
+
   function subscribe(c: Connection, ids: string[], everything: boolean): void {
+    // Every event of every owner is for admins (and for a gateway that runs open).
+    if (everything && c.who.via.kind !== 'open' && !isAdmin(c.who)) {
+      error(c, 'GW_ERR_FORBIDDEN', '`all` needs the admin scope; follow evaluations by id');
+      return;
+    }
     const fresh = [...new Set(ids)].filter((id) => !c.ids.has(id));
     if (c.ids.size + fresh.length > opts.maxSubscriptions) {
       error(
@@ -192,11 +212,8 @@ export function attachWebSocket(
 
   function unsubscribe(c: Connection, ids: string[] | undefined, everything: boolean): void {
     for (const id of ids ?? (everything ? [...c.ids] : [])) {
-      c.ids.delete(id);
+      drop(c, id);
       c.held.delete(id);
-      const set = byId.get(id);
-      set?.delete(c);
-      if (set?.size === 0) byId.delete(id);
     }
     if (everything) {
       c.all = false;
@@ -234,8 +251,8 @@ export function attachWebSocket(
     else unsubscribe(c, msg.eval_ids, msg.all ?? false);
   }
 
-  function onConnection(ws: WebSocket, url: URL): void {
-    const c = new Connection(ws, opts.maxBufferedBytes);
+  function onConnection(ws: WebSocket, url: URL, who: Identity): void {
+    const c = new Connection(ws, opts.maxBufferedBytes, who);
     all.add(c);
     // Messages wait until the bus subscription is in place, so that no event falls between a
     // snapshot and the stream after it; they keep their order.
@@ -293,8 +310,13 @@ export function attachWebSocket(
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-    if (!authorized(req, url)) return refuse(401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, url));
+    void authorized(req, url).then(
+      (who) => {
+        if (!who) return refuse(401, 'Unauthorized');
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, url, who));
+      },
+      () => refuse(503, 'Service Unavailable'),
+    );
   };
   server.on('upgrade', onUpgrade);
 

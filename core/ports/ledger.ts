@@ -13,6 +13,8 @@ export interface SubmissionRecord {
   priority: boolean;
   /** The client that submitted it (its API key's fingerprint or address), when known. */
   client: string | null;
+  /** Whose it is: the owner of the key that submitted it (null before owners existed). */
+  owner: string | null;
   fallback: boolean;
   batch: boolean;
   submitted_at: Date;

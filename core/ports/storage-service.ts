@@ -13,6 +13,8 @@ export interface ListQuery {
   offset: number;
   status?: EvaluationStateName;
   language?: string;
+  /** Only this owner's evaluations (`metadata.owner`). */
+  owner?: string;
 }
 
 /** The storage service (`spec/downstream/storage.yaml`). */

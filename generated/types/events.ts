@@ -14,6 +14,8 @@ export interface components {
             backend?: "legacy" | "bull";
             /** @description True when the backend the split chose refused and the other took it. */
             fallback?: boolean;
+            /** @description Whose evaluation it is (the owner of the key that submitted it). */
+            owner?: string;
             /**
              * @description True on a second `evaluation:queued` for the same id: the reconciler queued it again
              *     because no backend held it any more (a Redis restart, a queue service crash).
@@ -97,6 +99,8 @@ export interface components {
             };
             /** Format: date-time */
             submitted_at: string;
+            /** @description Whose evaluation it is; the worker records it in storage (`metadata.owner`). */
+            owner?: string;
             batch?: boolean;
         };
         /** @enum {string} */
@@ -170,8 +174,13 @@ export interface components {
         ErrorMessage: {
             /** @enum {string} */
             type: "error";
-            /** @enum {string} */
-            code: "GW_ERR_WS_BAD_MESSAGE" | "GW_ERR_WS_TOO_MANY_SUBSCRIPTIONS" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_DOWNSTREAM_UNAVAILABLE";
+            /**
+             * @description `GW_ERR_FORBIDDEN`: `all` asked by a key without the `admin` scope (every event of
+             *     every owner); such a key follows its own evaluations by id. An id that is not the
+             *     caller's answers `GW_ERR_EVALUATION_NOT_FOUND` and is not followed.
+             * @enum {string}
+             */
+            code: "GW_ERR_WS_BAD_MESSAGE" | "GW_ERR_WS_TOO_MANY_SUBSCRIPTIONS" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_DOWNSTREAM_UNAVAILABLE" | "GW_ERR_FORBIDDEN";
             message: string;
             eval_id?: string;
         };

@@ -161,6 +161,71 @@ export interface paths {
         patch: operations["updateEvaluationStatus"];
         trace?: never;
     };
+    "/api/admin/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys (admin)
+         * @description Every key, revoked ones included, newest first; never a secret.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key (admin)
+         * @description Makes a key for an owner with the given scopes. The answer is the only time the secret is
+         *     shown: the gateway keeps only its SHA-256 and its prefix (for recognising it in lists).
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/keys/{key_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give an API key a new secret (admin)
+         * @description The old secret stops working at once; the new one is shown this once.
+         */
+        post: operations["rotateApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key (admin)
+         * @description Every gateway refuses the key within a second. Revoking a revoked key changes nothing.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -697,6 +762,55 @@ export interface components {
             };
         };
         /**
+         * @description Who a key (and every evaluation submitted with it) belongs to, e.g. a team or tenant.
+         * @example team-a
+         */
+        Owner: string;
+        /** @enum {string} */
+        Scope: "evaluations:read" | "evaluations:write" | "admin";
+        ApiKeyCreate: {
+            owner: components["schemas"]["Owner"];
+            scopes: components["schemas"]["Scope"][];
+            /** @description A label for people. */
+            name?: string;
+        };
+        ApiKey: {
+            /** @example key_0123456789abcdef */
+            id: string;
+            /**
+             * @description The secret's first characters, to recognise it; never enough to use it.
+             * @example crk_Ab12Cd34
+             */
+            prefix: string;
+            owner: components["schemas"]["Owner"];
+            scopes: components["schemas"]["Scope"][];
+            name: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+        };
+        /** @description An API key as `ApiKey`, with its secret. */
+        ApiKeyCreated: {
+            id: string;
+            prefix: string;
+            owner: components["schemas"]["Owner"];
+            scopes: components["schemas"]["Scope"][];
+            name: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+            /**
+             * @description The whole key, for the `X-API-Key` header. Shown once; keep it safe.
+             * @example crk_Ab12Cd34_9sJ2k3l4m5n6o7p8q9r0s1t2u3v4w5x6y7z8A9B
+             */
+            secret: string;
+        };
+        ApiKeyList: {
+            keys: components["schemas"]["ApiKey"][];
+        };
+        /**
          * @description The reconciler finds accepted evaluations that made no progress: no record in storage and
          *     no job in their backend after `RECONCILE_GRACE_MS` (a Redis restart without persistence
          *     loses Bull's jobs, a crash loses the legacy queue's). It queues them again under the same
@@ -736,7 +850,7 @@ export interface components {
          * @description Stable machine-readable error code.
          * @enum {string}
          */
-        ErrorCode: "GW_ERR_MALFORMED_JSON" | "GW_ERR_BAD_REQUEST" | "GW_ERR_UNAUTHORIZED" | "GW_ERR_FORBIDDEN" | "GW_ERR_NOT_FOUND" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_METHOD_NOT_ALLOWED" | "GW_ERR_EVALUATION_TERMINAL" | "GW_ERR_NOT_RUNNING" | "GW_ERR_INVALID_TRANSITION" | "GW_ERR_IDEMPOTENCY_IN_PROGRESS" | "GW_ERR_IDEMPOTENCY_MISMATCH" | "GW_ERR_REQUEST_TIMEOUT" | "GW_ERR_HEADERS_TOO_LARGE" | "GW_ERR_EXPECTATION_FAILED" | "GW_ERR_PAYLOAD_TOO_LARGE" | "GW_ERR_UNSUPPORTED_MEDIA_TYPE" | "GW_ERR_VALIDATION" | "GW_ERR_LANGUAGE_NOT_ALLOWED" | "GW_ERR_RATE_LIMITED" | "GW_ERR_INTERNAL" | "GW_ERR_BAD_GATEWAY" | "GW_ERR_DOWNSTREAM_UNAVAILABLE" | "GW_ERR_DOWNSTREAM_TIMEOUT";
+        ErrorCode: "GW_ERR_MALFORMED_JSON" | "GW_ERR_BAD_REQUEST" | "GW_ERR_UNAUTHORIZED" | "GW_ERR_FORBIDDEN" | "GW_ERR_NOT_FOUND" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_KEY_NOT_FOUND" | "GW_ERR_METHOD_NOT_ALLOWED" | "GW_ERR_EVALUATION_TERMINAL" | "GW_ERR_NOT_RUNNING" | "GW_ERR_INVALID_TRANSITION" | "GW_ERR_IDEMPOTENCY_IN_PROGRESS" | "GW_ERR_IDEMPOTENCY_MISMATCH" | "GW_ERR_REQUEST_TIMEOUT" | "GW_ERR_HEADERS_TOO_LARGE" | "GW_ERR_EXPECTATION_FAILED" | "GW_ERR_PAYLOAD_TOO_LARGE" | "GW_ERR_UNSUPPORTED_MEDIA_TYPE" | "GW_ERR_VALIDATION" | "GW_ERR_LANGUAGE_NOT_ALLOWED" | "GW_ERR_RATE_LIMITED" | "GW_ERR_INTERNAL" | "GW_ERR_BAD_GATEWAY" | "GW_ERR_DOWNSTREAM_UNAVAILABLE" | "GW_ERR_DOWNSTREAM_TIMEOUT";
         ValidationIssue: {
             /** @enum {string} */
             in: "body" | "path" | "query" | "header";
@@ -784,6 +898,15 @@ export interface components {
         };
         /** @description Credentials are missing or wrong. */
         Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No API key has this id. */
+        KeyNotFound: {
             headers: {
                 [name: string]: unknown;
             };
@@ -896,6 +1019,8 @@ export interface components {
         IdempotencyKey: string;
         /** @description Evaluation id, as returned on submit. */
         EvalId: components["schemas"]["EvalId"];
+        /** @description The key's id, as created. */
+        KeyId: string;
     };
     requestBodies: never;
     headers: {
@@ -940,6 +1065,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -982,6 +1108,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1013,6 +1140,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -1044,6 +1172,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -1080,6 +1209,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
@@ -1113,6 +1243,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationFailed"];
@@ -1145,6 +1276,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationFailed"];
@@ -1191,6 +1323,127 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description Only this owner's keys. */
+                owner?: components["schemas"]["Owner"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description The key, with its secret (shown this once). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key's id, as created. */
+                key_id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key, with its new secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["KeyNotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key's id, as created. */
+                key_id: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key, revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["KeyNotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getHealth: {
@@ -1282,6 +1535,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -1304,6 +1558,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -1326,6 +1581,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -1348,6 +1604,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];

@@ -149,6 +149,8 @@ export interface components {
              * @default 1
              */
             priority?: number;
+            /** @description Whose evaluation it is; the worker records it in storage (`metadata.owner`). */
+            owner?: string;
         };
         TaskAccepted: {
             eval_id: string;
@@ -163,6 +165,7 @@ export interface components {
             engine: string;
             timeout: number;
             priority?: number;
+            owner?: string;
         } | null;
         TaskState: {
             eval_id: string;

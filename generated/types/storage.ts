@@ -292,6 +292,8 @@ export interface operations {
                 offset?: number;
                 status?: components["schemas"]["EvaluationState"];
                 language?: string;
+                /** @description Only evaluations whose `metadata.owner` is this. */
+                owner?: string;
                 sort_by?: "created_at" | "completed_at" | "status";
                 sort_order?: "asc" | "desc";
             };

@@ -39,6 +39,12 @@ export interface Contract {
   dispatch(op: RouteOperation, request: CheckedRequest, ...args: unknown[]): unknown;
 }
 
+/** The spec's `x-required-scope` of an operation, as RouteOperation carries it. */
+function scopeOf(op: Record<string, unknown>): { scope?: string } {
+  const scope = op['x-required-scope'];
+  return typeof scope === 'string' ? { scope } : {};
+}
+
 /** `a=1&b=2&b=3` as `{a: '1', b: ['2', '3']}`, as openapi-backend's validators expect it. */
 export function parseQuery(
   raw: string,
@@ -87,6 +93,7 @@ export async function loadContract(name: ContractName, document: unknown): Promi
       path: op.path,
       schemes: (op.security ?? []).flatMap((req) => Object.keys(req)),
       hasBody: Boolean(op.requestBody),
+      ...scopeOf(op),
       query: new Set(
         (op.parameters ?? []).flatMap((p) => ('in' in p && p.in === 'query' ? [p.name] : [])),
       ),

@@ -6,6 +6,8 @@ export interface RouteOperation {
   /** Names of the security schemes any of its requirements mention. */
   schemes: string[];
   hasBody: boolean;
+  /** The scope a caller needs (the spec's `x-required-scope`), if any. */
+  scope?: string;
   /** The query parameters it declares; any other is ignored (a cache buster, a probe's tag). */
   query: ReadonlySet<string>;
 }

@@ -4,58 +4,96 @@ import { GatewayError } from '../../lib/errors.js';
 import { header } from '../../lib/http/body.js';
 import type { RouteOperation } from '../../lib/http/router.js';
 import { digest, keyMatches } from '../../lib/keys.js';
+import { ALL_SCOPES } from '../../core/api-keys.js';
+import type { ApiKeys, Scope } from '../../core/api-keys.js';
+import { ANONYMOUS, BOOTSTRAP_OWNER } from '../../core/identity.js';
+import type { Identity } from '../../core/identity.js';
+
+const CHALLENGE = { 'www-authenticate': 'APIKey realm="crucible", header="X-API-Key"' };
+const unauthorized = (detail: string): GatewayError =>
+  new GatewayError('GW_ERR_UNAUTHORIZED', detail, { headers: CHALLENGE });
+
+const READ_WRITE: ReadonlySet<Scope> = new Set(['evaluations:read', 'evaluations:write']);
+const PUBLIC: Identity = { owner: ANONYMOUS, scopes: new Set(), via: { kind: 'open' } };
+const OPEN: Identity = { owner: ANONYMOUS, scopes: READ_WRITE, via: { kind: 'open' } };
+const BOOTSTRAP: Identity = {
+  owner: BOOTSTRAP_OWNER,
+  scopes: READ_WRITE,
+  via: { kind: 'bootstrap' },
+};
+const ADMIN: Identity = { owner: 'admin', scopes: new Set(ALL_SCOPES), via: { kind: 'admin' } };
+
+export type Authenticate = (
+  op: RouteOperation,
+  req: IncomingMessage,
+) => Promise<{ identity: Identity; client: string }>;
 
 /**
- * Stage 4: the credentials an operation's security asks for, checked before anything else is
- * done for the request (401/403, RFC 9110 §15.5.2, §15.5.4). Answers who is calling: the
- * fingerprint of its key, else its address.
+ * Stage 4: who is calling, and whether it may (401 with `WWW-Authenticate`, RFC 9110 §15.5.2;
+ * 403 for a missing scope, §15.5.4). A managed key (`crk_…`), a bootstrap key (`API_KEYS`) or
+ * the admin key (`ADMIN_API_KEY`, in X-Admin-Key); without any, only a gateway that has no key
+ * at all runs open. A presented key is always checked. The operation's scope is the spec's.
  */
 export function createAuthenticator(
   config: Pick<Config['gateway'], 'apiKeys' | 'adminApiKey'>,
-): (op: RouteOperation, req: IncomingMessage) => string {
-  const apiKeys = config.apiKeys.map(digest);
+  keys: ApiKeys,
+): { authenticate: Authenticate; identify: (key: string | undefined) => Promise<Identity> } {
+  const bootstrap = config.apiKeys.map(digest);
   const adminKeys = config.adminApiKey ? [digest(config.adminApiKey)] : [];
 
-  function check(op: RouteOperation, req: IncomingMessage): string | undefined {
-    const clientKey = header(req, 'x-api-key');
-    const clientOk = apiKeys.length === 0 || keyMatches(clientKey, apiKeys);
-    if (op.schemes.includes('AdminKey')) {
-      if (adminKeys.length === 0) {
-        throw new GatewayError(
-          'GW_ERR_FORBIDDEN',
-          'Admin operations are disabled on this gateway (ADMIN_API_KEY is not set)',
-        );
-      }
-      const adminKey = header(req, 'x-admin-key');
-      if (keyMatches(adminKey, adminKeys)) return adminKey;
-      if (adminKey === undefined && apiKeys.length > 0 && keyMatches(clientKey, apiKeys)) {
-        throw new GatewayError(
-          'GW_ERR_FORBIDDEN',
-          'This operation needs the admin key in X-Admin-Key',
-        );
-      }
-      throw new GatewayError('GW_ERR_UNAUTHORIZED', 'A valid X-Admin-Key header is required');
+  /** The identity of an X-API-Key (or of none); throws 401 for a key that is not valid. */
+  async function identify(apiKey: string | undefined): Promise<Identity> {
+    if (apiKey !== undefined) {
+      if (keyMatches(apiKey, bootstrap)) return BOOTSTRAP;
+      const key = await keys.resolve(apiKey);
+      if (!key) throw unauthorized('The X-API-Key is not valid (unknown, rotated or revoked)');
+      return { owner: key.owner, scopes: new Set(key.scopes), via: { kind: 'key', keyId: key.id } };
     }
-    if (op.schemes.includes('ApiKey') && !clientOk) {
-      throw new GatewayError('GW_ERR_UNAUTHORIZED', 'A valid X-API-Key header is required');
-    }
-    return clientKey;
+    if (bootstrap.length === 0 && !(await keys.anyActive())) return OPEN;
+    throw unauthorized('An X-API-Key header is required');
   }
 
-  return (op, req) => {
-    const key = check(op, req);
-    return key
-      ? `key:${digest(key).toString('hex').slice(0, 16)}`
+  async function authenticate(op: RouteOperation, req: IncomingMessage) {
+    const apiKey = header(req, 'x-api-key');
+    const client = apiKey
+      ? `key:${digest(apiKey).toString('hex').slice(0, 16)}`
       : `ip:${req.socket.remoteAddress ?? '?'}`;
-  };
+    if (op.schemes.length === 0) return { identity: PUBLIC, client };
+    const adminKey = op.schemes.includes('AdminKey') ? header(req, 'x-admin-key') : undefined;
+    let identity: Identity;
+    if (adminKey !== undefined) {
+      if (!keyMatches(adminKey, adminKeys)) throw unauthorized('The X-Admin-Key is not valid');
+      identity = ADMIN;
+    } else identity = await identify(apiKey);
+    const scope = op.scope as Scope | undefined;
+    // `admin` may do everything the other scopes allow.
+    if (scope && !identity.scopes.has(scope) && !identity.scopes.has('admin')) {
+      // No credential at all (an open gateway): ask for one; a credential short of it: refuse.
+      if (identity.via.kind === 'open')
+        throw unauthorized(`This operation needs a key with the ${scope} scope`);
+      throw new GatewayError('GW_ERR_FORBIDDEN', `This operation needs the ${scope} scope`);
+    }
+    return { identity, client };
+  }
+
+  return { authenticate, identify };
 }
 
-/** Whether a WebSocket upgrade carries a client key (browsers may send it in the URL). */
+/**
+ * A WebSocket upgrade's identity, from X-API-Key or (browsers cannot set headers on a WebSocket)
+ * the `api_key` query parameter; null when it may not connect.
+ */
 export function createUpgradeCheck(
-  config: Pick<Config['gateway'], 'apiKeys'>,
-): (req: IncomingMessage, url: URL) => boolean {
-  const apiKeys = config.apiKeys.map(digest);
-  return (req, url) =>
-    apiKeys.length === 0 ||
-    keyMatches(header(req, 'x-api-key') ?? url.searchParams.get('api_key') ?? undefined, apiKeys);
+  identify: (key: string | undefined) => Promise<Identity>,
+): (req: IncomingMessage, url: URL) => Promise<Identity | null> {
+  return async (req, url) => {
+    try {
+      const who = await identify(
+        header(req, 'x-api-key') ?? url.searchParams.get('api_key') ?? undefined,
+      );
+      return who.scopes.has('evaluations:read') ? who : null;
+    } catch {
+      return null;
+    }
+  };
 }

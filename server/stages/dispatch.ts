@@ -1,6 +1,7 @@
 import type { Context } from 'openapi-backend';
 import type { CheckedRequest, Contract } from '../../lib/http/openapi.js';
 import type { RouteOperation } from '../../lib/http/router.js';
+import type { Identity } from '../../core/identity.js';
 import type { AnyReply, Handlers, OperationId, Request } from '../../handlers/types.js';
 
 /** Who is calling and how: what the listener's earlier stages learnt about the request. */
@@ -9,6 +10,7 @@ export interface RequestState {
   path: string;
   client: string;
   stickyKey: string | undefined;
+  identity: Identity;
 }
 
 /**
@@ -32,6 +34,7 @@ export function createDispatch(
         requestId: state.requestId,
         client: state.client,
         stickyKey: state.stickyKey,
+        identity: state.identity,
       }),
     );
   }

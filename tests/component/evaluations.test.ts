@@ -445,15 +445,16 @@ describe('changing evaluations', () => {
       expect(r.body.errors[0]).to.include({ pointer: '/status' });
     });
 
-    it('answers 403 on a gateway with no admin key configured', async () => {
+    it('answers 401 to an X-Admin-Key on a gateway with no admin key configured', async () => {
       const plain = await startGateway();
       try {
         const r = await plain.call('PATCH', `/api/eval/${ID}/status`, {
           json: { status: 'failed' },
           headers: admin,
         });
-        expect(r.status).to.equal(403);
-        expect(r.body.detail).to.match(/ADMIN_API_KEY/);
+        expect(r.status).to.equal(401);
+        expect(r.body.detail).to.equal('The X-Admin-Key is not valid');
+        expect(r.headers.get('www-authenticate')).to.match(/^APIKey /);
       } finally {
         await plain.close();
       }

@@ -45,6 +45,7 @@ describe('POST /api/eval', () => {
       engine: 'docker',
       timeout: 30,
       priority: 1,
+      owner: 'anonymous', // an open gateway: whoever calls without a key
     });
   });
 

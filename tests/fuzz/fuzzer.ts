@@ -74,7 +74,7 @@ const uriEncode = (text: string): string => {
 };
 const ODD_VALUES = [null, true, 0, -1, 1.5, 2 ** 53, -(2 ** 31), 1e308, [], {}, [[]], 'NaN'];
 
-export function createFuzzer(seed: number) {
+export function createFuzzer(seed: number, credentials: Record<string, string>[] = [{}]) {
   const rand = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const chance = (p: number): boolean => rand() < p;
@@ -174,7 +174,7 @@ export function createFuzzer(seed: number) {
     }
     if (chance(0.1))
       query.push(`${pick(['probe', '_', 'limit', 'x%ZZ'])}=${pick(['1', '%ZZ', ''])}`);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...pick(credentials) };
     if (chance(0.1)) headers['idempotency-key'] = pick(['k1', hex(8), '', 'x'.repeat(300)]);
     if (chance(0.05)) headers['x-request-id'] = pick(['r1', '', 'x'.repeat(500), '../..']);
     const method = chance(0.05)

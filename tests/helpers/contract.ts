@@ -74,6 +74,14 @@ const problemSchema = { $ref: '#/components/schemas/Problem' };
  * content type the one listed for it, and the body valid against its schema. Answers to paths
  * or methods the spec does not have must be problems. Returns a list of violations.
  */
+/** The media types the spec gives an operation's answer with `status` (none when not listed). */
+export function declaredTypes(method: string, path: string, status: number): string[] {
+  const found = findOperation(method, path);
+  const response = found?.op.responses[String(status)];
+  if (!response) return [];
+  return Object.keys((resolve(response).content as Record<string, unknown> | undefined) ?? {});
+}
+
 export function contractViolations(
   method: string,
   path: string,

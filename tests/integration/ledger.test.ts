@@ -14,6 +14,7 @@ const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRec
   timeout: 30,
   priority: false,
   client: 'key:abc',
+  owner: 'team-a',
   fallback: false,
   batch: false,
   submitted_at: new Date('2024-07-01T12:00:00.123Z'),
@@ -138,7 +139,7 @@ describe('gateway ledger (real PostgreSQL)', () => {
     const sql = postgres(DATABASE_URL);
     try {
       const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
-      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3]);
+      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4]);
     } finally {
       await sql.end();
       await Promise.all([...stores, again].map((s) => s.close()));

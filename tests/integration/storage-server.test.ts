@@ -93,6 +93,21 @@ function storageContract(name: string, make: () => Promise<StorageData>): void {
       expect((await st.get('e4')).running ?? null).to.equal(null);
     });
 
+    it("lists one owner's evaluations only, when asked", async () => {
+      await st.create({ id: 'o1', code: 'x', status: 'queued', metadata: { owner: 'team-a' } });
+      await st.create({ id: 'o2', code: 'x', status: 'queued', metadata: { owner: 'team-b' } });
+      await st.create({ id: 'o3', code: 'x', status: 'queued' });
+      const page = await data.list({
+        limit: 10,
+        offset: 0,
+        owner: 'team-a',
+        sort_by: 'created_at',
+        sort_order: 'desc',
+      });
+      expect(page.evaluations.map((e) => e.id)).to.deep.equal(['o1']);
+      expect(page.total).to.equal(1);
+    });
+
     it('lists newest first with filters, and counts statistics', async () => {
       for (const [id, status] of [
         ['l1', 'queued'],
