@@ -96,6 +96,12 @@ export const CONFIG_SCHEMA = section({
     adminApiKey: optional(text('ADMIN_API_KEY')),
     corsOrigins: list('CORS_ORIGINS', ['*']),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
+    authFailuresPerMinute: int('AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
+    rateLimitPrefix: name('RATE_LIMIT_PREFIX', 'crucible-rl'),
+    trustProxy: list('TRUST_PROXY', [], {
+      type: 'string',
+      pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$',
+    }),
     stickyHeader: optional({ ...text('TRAFFIC_SPLIT_STICKY_HEADER'), 'x-lowercase': true }),
     downstreamTimeoutMs: int('DOWNSTREAM_TIMEOUT_MS', 5000, 50, 300_000),
     downstreamRetries: int('DOWNSTREAM_RETRIES', 2, 0, 10),

@@ -33,6 +33,12 @@ export interface Config {
     adminApiKey?: string;
     corsOrigins: readonly string[];
     rateLimitPerMinute: number;
+    /** Failed credentials a minute per client address before it gets 429. */
+    authFailuresPerMinute: number;
+    /** Redis key prefix of the shared limits. */
+    rateLimitPrefix: string;
+    /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client. */
+    trustProxy: readonly string[];
     /** Request header whose value pins a client to one backend; unset: random per request. */
     stickyHeader?: string;
     downstreamTimeoutMs: number;

@@ -14,7 +14,9 @@ import { createDispatch } from './stages/dispatch.js';
 import type { RequestState } from './stages/dispatch.js';
 import { assertReadOnly, createDocsAssets, isDocsAsset } from './stages/docs.js';
 import { createProblemWriter } from './stages/problem.js';
-import { createRateLimit } from './stages/rate-limit.js';
+import { createRateLimits } from './stages/rate-limit.js';
+import { createClientAddress } from '../lib/http/client-address.js';
+import { isGatewayError } from '../lib/errors.js';
 import { writeReply } from './stages/reply.js';
 import { requestId } from './stages/request-id.js';
 import { createRoute } from './stages/route.js';
@@ -55,8 +57,9 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   const contract = await loadContract('gateway', spec.document);
   const cors = createCors(config.gateway.corsOrigins);
   const route = createRoute(new Router(contract.routes));
-  const { authenticate, identify } = createAuthenticator(config.gateway, deps.keys);
-  const rateLimit = await createRateLimit(config.gateway);
+  const address = createClientAddress(config.gateway.trustProxy);
+  const limits = await createRateLimits(config.gateway);
+  const { authenticate, identify } = createAuthenticator(config.gateway, deps.keys, address);
   const validate = createValidate(contract);
   const dispatch = createDispatch(contract, { ...createHandlers(deps), ...overrides });
   const problem = createProblemWriter(logger);
@@ -84,9 +87,18 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
         return (await docsAssets())(req, res);
       }
       const { op, params } = route(req.method ?? 'GET', path);
-      ({ identity: state.identity, client: state.client } = await authenticate(op, req));
+      // An address that keeps failing is stopped before its next guess is even checked.
+      const credential =
+        op.schemes.length > 0 && (req.headers['x-api-key'] ?? req.headers['x-admin-key']);
+      if (credential) await limits.checkFailures(address(req));
+      try {
+        ({ identity: state.identity, client: state.client } = await authenticate(op, req));
+      } catch (err) {
+        if (isGatewayError(err) && err.status === 401) await limits.failed(address(req));
+        throw err;
+      }
       if (config.gateway.stickyHeader) state.stickyKey = header(req, config.gateway.stickyHeader);
-      await rateLimit(op, state.client);
+      await limits.limit(op, state.client, res);
       // Only operations with a request body read one; a stray body elsewhere is left unread
       // (node discards it), so it can neither be parsed nor be refused.
       const requestBody = op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;
@@ -152,7 +164,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       // closing it now would cut that request. Each busy connection is closed after its next
       // answer (Connection: close); those still idle after a moment were really idle.
       const grace = new Promise<void>((resolve) => setTimeout(resolve, IDLE_GRACE_MS).unref());
-      await Promise.all([ws.close(), Promise.race([closed, grace])]);
+      await Promise.all([ws.close(), Promise.race([closed, grace]), limits.close()]);
       server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => {

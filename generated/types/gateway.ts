@@ -968,10 +968,17 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The client sent too many requests; retry after `Retry-After` seconds. */
+        /**
+         * @description Over a budget: the key's requests a minute (`RATE_LIMIT_PER_MINUTE`, shared by every
+         *     gateway), or the address's failed credentials (`AUTH_FAILURES_PER_MINUTE`); retry after
+         *     `Retry-After` seconds. Every answer of a limited operation carries `RateLimit-Policy` and
+         *     `RateLimit` (IETF httpapi draft), 2xx included.
+         */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -1026,6 +1033,10 @@ export interface components {
     headers: {
         /** @description Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key. */
         IdempotentReplayed: "true";
+        /** @description The budget: `"per-key";q=<requests>;w=<seconds>`. */
+        RateLimitPolicy: string;
+        /** @description What is left of it: `"per-key";r=<remaining>;t=<seconds until it refills>`. */
+        RateLimit: string;
         /** @description Seconds until the client may try again. */
         RetryAfter: number;
     };

@@ -37,6 +37,7 @@ export type Authenticate = (
 export function createAuthenticator(
   config: Pick<Config['gateway'], 'apiKeys' | 'adminApiKey'>,
   keys: ApiKeys,
+  address: (req: IncomingMessage) => string,
 ): { authenticate: Authenticate; identify: (key: string | undefined) => Promise<Identity> } {
   const bootstrap = config.apiKeys.map(digest);
   const adminKeys = config.adminApiKey ? [digest(config.adminApiKey)] : [];
@@ -57,7 +58,7 @@ export function createAuthenticator(
     const apiKey = header(req, 'x-api-key');
     const client = apiKey
       ? `key:${digest(apiKey).toString('hex').slice(0, 16)}`
-      : `ip:${req.socket.remoteAddress ?? '?'}`;
+      : `ip:${address(req)}`;
     if (op.schemes.length === 0) return { identity: PUBLIC, client };
     const adminKey = op.schemes.includes('AdminKey') ? header(req, 'x-admin-key') : undefined;
     let identity: Identity;
