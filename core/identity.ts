@@ -4,9 +4,13 @@ import type { Scope } from './ports/key-store.js';
 export interface Identity {
   owner: string;
   scopes: ReadonlySet<Scope>;
-  /** What made it: a managed key (its id), a bootstrap key, the admin key, or nothing (open). */
+  /** What made it: a managed key, a JWT, a bootstrap key, the admin key, or nothing (open). */
   via:
-    { kind: 'key'; keyId: string } | { kind: 'bootstrap' } | { kind: 'admin' } | { kind: 'open' };
+    | { kind: 'key'; keyId: string }
+    | { kind: 'jwt'; subject: string }
+    | { kind: 'bootstrap' }
+    | { kind: 'admin' }
+    | { kind: 'open' };
 }
 
 /** The owner of calls made without a key to a gateway that runs open (no keys anywhere). */

@@ -97,6 +97,13 @@ export const CONFIG_SCHEMA = section({
     corsOrigins: list('CORS_ORIGINS', ['*']),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     authFailuresPerMinute: int('AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
+    jwtJwksUrl: optional(url('JWT_JWKS_URL', HTTP)),
+    jwtPublicKey: optional(text('JWT_PUBLIC_KEY')),
+    jwtIssuer: optional(text('JWT_ISSUER')),
+    jwtAudience: optional(text('JWT_AUDIENCE')),
+    jwtClockSkewS: int('JWT_CLOCK_SKEW_S', 30, 0, 600),
+    jwtOwnerClaim: text('JWT_OWNER_CLAIM', 'sub'),
+    jwtScopesClaim: text('JWT_SCOPES_CLAIM', 'scope'),
     rateLimitPrefix: name('RATE_LIMIT_PREFIX', 'crucible-rl'),
     trustProxy: list('TRUST_PROXY', [], {
       type: 'string',

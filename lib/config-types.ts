@@ -33,6 +33,15 @@ export interface Config {
     adminApiKey?: string;
     corsOrigins: readonly string[];
     rateLimitPerMinute: number;
+    /** JWT bearer tokens: verified against a JWKS URL or a public key (PEM). */
+    jwtJwksUrl?: string;
+    jwtPublicKey?: string;
+    jwtIssuer?: string;
+    jwtAudience?: string;
+    jwtClockSkewS: number;
+    /** The claim naming the owner, and the claim with the scopes (space-separated or a list). */
+    jwtOwnerClaim: string;
+    jwtScopesClaim: string;
     /** Failed credentials a minute per client address before it gets 429. */
     authFailuresPerMinute: number;
     /** Redis key prefix of the shared limits. */

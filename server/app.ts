@@ -15,6 +15,7 @@ import type { RequestState } from './stages/dispatch.js';
 import { assertReadOnly, createDocsAssets, isDocsAsset } from './stages/docs.js';
 import { createProblemWriter } from './stages/problem.js';
 import { createRateLimits } from './stages/rate-limit.js';
+import { createBearer } from './stages/bearer.js';
 import { createClientAddress } from '../lib/http/client-address.js';
 import { isGatewayError } from '../lib/errors.js';
 import { writeReply } from './stages/reply.js';
@@ -59,7 +60,13 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   const route = createRoute(new Router(contract.routes));
   const address = createClientAddress(config.gateway.trustProxy);
   const limits = await createRateLimits(config.gateway);
-  const { authenticate, identify } = createAuthenticator(config.gateway, deps.keys, address);
+  const bearer = await createBearer(config.gateway);
+  const { authenticate, identify } = createAuthenticator(
+    config.gateway,
+    deps.keys,
+    address,
+    bearer,
+  );
   const validate = createValidate(contract);
   const dispatch = createDispatch(contract, { ...createHandlers(deps), ...overrides });
   const problem = createProblemWriter(logger);

@@ -38,6 +38,8 @@ export function createAuthenticator(
   config: Pick<Config['gateway'], 'apiKeys' | 'adminApiKey'>,
   keys: ApiKeys,
   address: (req: IncomingMessage) => string,
+  /** Verifies a bearer token (JWT) when the gateway accepts them. */
+  bearer?: (token: string) => Promise<Identity>,
 ): { authenticate: Authenticate; identify: (key: string | undefined) => Promise<Identity> } {
   const bootstrap = config.apiKeys.map(digest);
   const adminKeys = config.adminApiKey ? [digest(config.adminApiKey)] : [];
@@ -50,21 +52,27 @@ export function createAuthenticator(
       if (!key) throw unauthorized('The X-API-Key is not valid (unknown, rotated or revoked)');
       return { owner: key.owner, scopes: new Set(key.scopes), via: { kind: 'key', keyId: key.id } };
     }
-    if (bootstrap.length === 0 && !(await keys.anyActive())) return OPEN;
+    if (bootstrap.length === 0 && !bearer && !(await keys.anyActive())) return OPEN;
     throw unauthorized('An X-API-Key header is required');
   }
 
   async function authenticate(op: RouteOperation, req: IncomingMessage) {
     const apiKey = header(req, 'x-api-key');
-    const client = apiKey
+    let client = apiKey
       ? `key:${digest(apiKey).toString('hex').slice(0, 16)}`
       : `ip:${address(req)}`;
     if (op.schemes.length === 0) return { identity: PUBLIC, client };
     const adminKey = op.schemes.includes('AdminKey') ? header(req, 'x-admin-key') : undefined;
+    const authorization = header(req, 'authorization');
+    const token = /^bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
     let identity: Identity;
     if (adminKey !== undefined) {
       if (!keyMatches(adminKey, adminKeys)) throw unauthorized('The X-Admin-Key is not valid');
       identity = ADMIN;
+    } else if (token !== undefined && apiKey === undefined) {
+      if (!bearer) throw unauthorized('This gateway accepts no bearer tokens; use X-API-Key');
+      identity = await bearer(token);
+      client = `jwt:${identity.owner}`;
     } else identity = await identify(apiKey);
     const scope = op.scope as Scope | undefined;
     // `admin` may do everything the other scopes allow.

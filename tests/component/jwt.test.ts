@@ -1,0 +1,124 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import nock from 'nock';
+import { QUEUE, STORAGE, isolate, startGateway } from '../helpers/harness.js';
+import type { Gateway } from '../helpers/harness.js';
+
+const ISSUER = 'https://id.example';
+const AUDIENCE = 'crucible-gateway';
+
+/** Bearer tokens from an identity provider whose keys the gateway reads from its JWKS. */
+describe('JWT bearer tokens (JWKS)', () => {
+  isolate();
+  let gw: Gateway;
+  let jwks: http.Server;
+  let sign: (
+    claims: Record<string, unknown>,
+    over?: { exp?: number; nbf?: number },
+  ) => Promise<string>;
+  let signWithStranger: (claims: Record<string, unknown>) => Promise<string>;
+
+  before(async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const stranger = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    jwks = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+    const now = Math.floor(Date.now() / 1000);
+    const build = (claims: Record<string, unknown>, over: { exp?: number; nbf?: number } = {}) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer(ISSUER)
+        .setAudience((claims.aud as string | undefined) ?? AUDIENCE)
+        .setIssuedAt(now)
+        .setNotBefore(over.nbf ?? now)
+        .setExpirationTime(over.exp ?? now + 300);
+    sign = (claims, over) => build(claims, over).sign(privateKey);
+    signWithStranger = (claims) => build(claims).sign(stranger.privateKey);
+    gw = await startGateway({
+      JWT_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`,
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await new Promise((r) => jwks.close(r));
+  });
+
+  const as = (token: string, method = 'GET', path = '/api/celery-status', json?: unknown) =>
+    gw.call(method, path, { headers: { authorization: `Bearer ${token}` }, json });
+
+  it('accepts a valid token: its subject is the owner, its scope claim the scopes', async () => {
+    const r = await as(await sign({ sub: 'team-x', scope: 'evaluations:read' }));
+    expect(r.status).to.equal(200);
+    const write = await as(
+      await sign({ sub: 'team-x', scope: 'evaluations:read' }),
+      'POST',
+      '/api/eval',
+      {
+        code: 'print(1)',
+      },
+    );
+    expect(write.status).to.equal(403);
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const refusals: [string, () => Promise<string>][] = [
+    [
+      'expired (beyond the clock skew)',
+      () => sign({ sub: 'x', scope: 'evaluations:read' }, { exp: now() - 120 }),
+    ],
+    [
+      'not yet valid',
+      () => sign({ sub: 'x', scope: 'evaluations:read' }, { nbf: now() + 600, exp: now() + 900 }),
+    ],
+    [
+      'for another audience',
+      () => sign({ sub: 'x', scope: 'evaluations:read', aud: 'someone-else' }),
+    ],
+    [
+      'signed by a key the provider does not publish',
+      () => signWithStranger({ sub: 'x', scope: 'evaluations:read' }),
+    ],
+    ['not a JWT at all', () => Promise.resolve('not.a.jwt')],
+  ];
+  for (const [what, token] of refusals) {
+    it(`refuses a token ${what} with 401 and a Bearer challenge`, async () => {
+      const r = await as(await token());
+      expect(r.status).to.equal(401);
+      expect(r.headers.get('www-authenticate')).to.match(
+        /^Bearer realm="crucible", error="invalid_token"/,
+      );
+      expect(r.body.code).to.equal('GW_ERR_UNAUTHORIZED');
+    });
+  }
+
+  it('keeps token owners apart: another subject reads 404', async () => {
+    nock(QUEUE)
+      .post('/tasks')
+      .reply(200, (_u, b: any) => ({ eval_id: b.eval_id, status: 'queued', position: 0 }));
+    const rw = 'evaluations:read evaluations:write';
+    const mine = await as(await sign({ sub: 'team-x', scope: rw }), 'POST', '/api/eval', {
+      code: 'print(1)',
+    });
+    expect(mine.status).to.equal(202);
+    nock(STORAGE).get(`/evaluations/${mine.body.eval_id}`).reply(404, { detail: 'Not Found' });
+    const theirs = await as(
+      await sign({ sub: 'team-y', scope: rw }),
+      'GET',
+      `/api/eval-status/${mine.body.eval_id}`,
+    );
+    expect(theirs.status).to.equal(404);
+  });
+
+  it('is not open to calls without any credential', async () => {
+    const r = await gw.call('GET', '/api/celery-status');
+    expect(r.status).to.equal(401);
+  });
+});
