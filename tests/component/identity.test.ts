@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
+import { pino } from 'pino';
 import { QUEUE, STORAGE, isolate, startGateway } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
 
@@ -132,6 +133,32 @@ describe('API keys, owners and scopes', () => {
       (await gw.call('GET', '/api/evaluations', { headers: { 'x-api-key': ops.secret } })).status,
     ).to.equal(200);
     expect(asked.owner).to.equal(undefined);
+  });
+
+  it('never writes a secret to its logs, even at trace level', async () => {
+    const lines: string[] = [];
+    const logged = await startGateway(
+      { ADMIN_API_KEY: 'root-secret', API_KEYS: 'boot-secret-value' },
+      pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) }),
+    );
+    try {
+      const made = await logged.call('POST', '/api/admin/keys', {
+        json: { owner: 'team-a', scopes: ['evaluations:read'] },
+        headers: admin,
+      });
+      const secret = made.body.secret as string;
+      await logged.call('GET', '/api/celery-status', { headers: { 'x-api-key': secret } });
+      await logged.call('GET', '/api/celery-status', { headers: { 'x-api-key': `${secret}x` } });
+      await logged.call('GET', '/api/celery-status', {
+        headers: { 'x-api-key': 'boot-secret-value' },
+      });
+      await logged.call('POST', `/api/admin/keys/${made.body.id}/rotate`, { headers: admin });
+      expect(lines.length).to.be.greaterThan(0); // it did log
+      for (const s of [secret.slice(13), 'root-secret', 'boot-secret-value'])
+        expect(lines.filter((l) => l.includes(s))).to.deep.equal([]);
+    } finally {
+      await logged.close();
+    }
   });
 
   it('lets a key with the admin scope manage keys too', async () => {

@@ -1,54 +1,30 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import nock from 'nock';
+import { AUDIENCE, ISSUER, startJwks } from '../helpers/jwks.js';
+import type { Jwks } from '../helpers/jwks.js';
 import { QUEUE, STORAGE, isolate, startGateway } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
-
-const ISSUER = 'https://id.example';
-const AUDIENCE = 'crucible-gateway';
 
 /** Bearer tokens from an identity provider whose keys the gateway reads from its JWKS. */
 describe('JWT bearer tokens (JWKS)', () => {
   isolate();
   let gw: Gateway;
-  let jwks: http.Server;
-  let sign: (
-    claims: Record<string, unknown>,
-    over?: { exp?: number; nbf?: number },
-  ) => Promise<string>;
-  let signWithStranger: (claims: Record<string, unknown>) => Promise<string>;
+  let idp: Jwks;
+  let sign: Jwks['sign'];
+  let signWithStranger: Jwks['signWithStranger'];
 
   before(async () => {
-    const { publicKey, privateKey } = await generateKeyPair('ES256');
-    const stranger = await generateKeyPair('ES256');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    jwks = http.createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys: [jwk] }));
-    });
-    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
-    const now = Math.floor(Date.now() / 1000);
-    const build = (claims: Record<string, unknown>, over: { exp?: number; nbf?: number } = {}) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-        .setIssuer(ISSUER)
-        .setAudience((claims.aud as string | undefined) ?? AUDIENCE)
-        .setIssuedAt(now)
-        .setNotBefore(over.nbf ?? now)
-        .setExpirationTime(over.exp ?? now + 300);
-    sign = (claims, over) => build(claims, over).sign(privateKey);
-    signWithStranger = (claims) => build(claims).sign(stranger.privateKey);
+    idp = await startJwks();
+    ({ sign, signWithStranger } = idp);
     gw = await startGateway({
-      JWT_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`,
+      JWT_JWKS_URL: idp.url,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
     });
   });
   after(async () => {
     await gw.close();
-    await new Promise((r) => jwks.close(r));
+    await idp.close();
   });
 
   const as = (token: string, method = 'GET', path = '/api/celery-status', json?: unknown) =>

@@ -2,6 +2,7 @@ import nock from 'nock';
 import { expect } from 'chai';
 import { loadConfig } from '../../lib/config.js';
 import { silentLogger } from '../../lib/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import { buildApp } from '../../server/app.js';
 import type { App } from '../../server/app.js';
 import { closeDeps, createDeps } from '../../server/deps.js';
@@ -43,7 +44,10 @@ export interface Gateway {
  * Starts the gateway on port 0 with its real HTTP clients aimed at hosts nock answers for. Every
  * answer `call` receives is checked against spec/openapi.yaml; a violation fails the test.
  */
-export async function startGateway(env: Record<string, string> = {}): Promise<Gateway> {
+export async function startGateway(
+  env: Record<string, string> = {},
+  logger: Logger = silentLogger(),
+): Promise<Gateway> {
   const config = loadConfig({
     QUEUE_SERVICE_URL: QUEUE,
     STORAGE_SERVICE_URL: STORAGE,
@@ -52,7 +56,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     DOWNSTREAM_RETRIES: '1',
     ...env,
   });
-  const deps = await createDeps(config, silentLogger());
+  const deps = await createDeps(config, logger);
   const events: Gateway['events'] = [];
   const own = new Set<string>();
   const publish = deps.events.publish.bind(deps.events);
