@@ -4,6 +4,7 @@ import { GatewayError } from '../lib/errors.js';
 import { describeErrors, schemaValidator } from '../lib/validators.js';
 import type { SchemaName } from '../generated/validators/schema-names.js';
 import { redact } from '../lib/config.js';
+import { SIGNATURE_HEADER, signRequest } from '../lib/signing.js';
 
 export interface DownstreamOptions {
   /** Used in error details: "Storage service unavailable". */
@@ -152,7 +153,10 @@ export class DownstreamHttp {
       accept: 'application/json',
       'user-agent': 'crucible-gateway',
     };
-    if (!opts.anonymous) headers['x-api-key'] = this.opts.apiKey;
+    if (!opts.anonymous) {
+      headers['x-api-key'] = this.opts.apiKey;
+      headers[SIGNATURE_HEADER] = signRequest(this.opts.apiKey, method, target, body);
+    }
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(body));

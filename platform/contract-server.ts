@@ -13,7 +13,8 @@ import { describeErrors } from '../lib/validators.js';
 import { loadContract, parseQuery } from '../lib/http/openapi.js';
 import type { ContractName } from '../lib/http/openapi.js';
 import { Router } from '../lib/http/router.js';
-import { header, readJson } from '../lib/http/body.js';
+import { header, readJsonRaw } from '../lib/http/body.js';
+import { SIGNATURE_HEADER, checkSignature } from '../lib/signing.js';
 import { listen, splitUrl } from '../lib/http/serve.js';
 
 /** A service's failure as its contract answers it: a status and `{detail}`. */
@@ -98,7 +99,21 @@ export async function serveContract<Ops>(opts: {
         if (!keyMatches(header(req, 'x-api-key'), [key]))
           throw new ServiceError(401, 'Invalid API key');
       }
-      const body = match.op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;
+      const { raw, body } = match.op.hasBody
+        ? await readJsonRaw(req, MAX_BODY_BYTES)
+        : { raw: undefined, body: undefined };
+      if (match.op.schemes.length > 0) {
+        // Signed by the key's holder, just now, over exactly this request: a request taken off
+        // the wire can be neither replayed later nor altered.
+        const why = checkSignature(
+          opts.apiKey,
+          header(req, SIGNATURE_HEADER),
+          req.method ?? 'GET',
+          req.url ?? '/',
+          raw,
+        );
+        if (why) throw new ServiceError(401, `Refused: ${why}`);
+      }
       const request = {
         params: match.params,
         query: parseQuery(query, match.op.query),

@@ -100,3 +100,12 @@ function parseBody(req: IncomingMessage, raw: Buffer | undefined): unknown {
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   return parseBody(req, await readBody(req, maxBytes));
 }
+
+/** Like readJson, with the bytes as they came (for a signature over them). */
+export async function readJsonRaw(
+  req: IncomingMessage,
+  maxBytes: number,
+): Promise<{ raw: Buffer | undefined; body: unknown }> {
+  const raw = await readBody(req, maxBytes);
+  return { raw, body: parseBody(req, raw) };
+}

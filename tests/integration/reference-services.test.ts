@@ -10,6 +10,7 @@ import { createQueueService } from '../../clients/queue-service.js';
 import { createStorageService } from '../../clients/storage-service.js';
 import { createExecutors } from '../../clients/executors.js';
 import { silentLogger } from '../../lib/logger.js';
+import { signRequest } from '../../lib/signing.js';
 
 const KEY = 'ref-key';
 const logger = silentLogger();
@@ -45,6 +46,30 @@ describe('the reference services through the gateway clients', () => {
     for (const s of servers) await s.close();
   });
   const http = { apiKey: KEY, timeoutMs: 5000, retries: 0 };
+  const signed = (method: string, target: string, body?: string, now?: number) => ({
+    'content-type': 'application/json',
+    'x-api-key': KEY,
+    'x-crucible-signature': signRequest(KEY, method, target, body, now),
+  });
+
+  it('refuse a request that is not signed, signed long ago, or altered after signing', async () => {
+    // Off-contract on purpose (no code): once the signature passes, it is refused with 422 and
+    // nothing is queued that the other tests would see.
+    const body = JSON.stringify({ eval_id: 's1', language: 'x' });
+    const send = (headers: Record<string, string>, sent = body) =>
+      fetch(`${urls.queue}/tasks`, { method: 'POST', headers, body: sent });
+    const unsigned = await send({ 'content-type': 'application/json', 'x-api-key': KEY });
+    expect(unsigned.status).to.equal(401);
+    expect(await unsigned.json()).to.deep.equal({ detail: 'Refused: the request is not signed' });
+    const stale = await send(signed('POST', '/tasks', body, Date.now() - 10 * 60_000));
+    expect(await stale.json()).to.deep.equal({ detail: 'Refused: the signature is stale' });
+    const altered = await send(signed('POST', '/tasks', body), body.replace('"x"', '"y"'));
+    expect(altered.status).to.equal(401);
+    expect(await altered.json()).to.deep.equal({
+      detail: 'Refused: the signature does not match the request',
+    });
+    expect((await send(signed('POST', '/tasks', body))).status).to.equal(422);
+  });
 
   it('queue: submit, count, hand out, report, and refuse removing what a worker holds', async () => {
     const q = createQueueService({ ...http, baseUrl: urls.queue! });
@@ -88,10 +113,11 @@ describe('the reference services through the gateway clients', () => {
   });
 
   it('executor: runs code over HTTP and says when there is nothing to kill', async () => {
+    const job = JSON.stringify({ eval_id: 'x1', code: 'print(6*7)', timeout: 5 });
     const res = await fetch(`${urls.executor}/execute`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': KEY },
-      body: JSON.stringify({ eval_id: 'x1', code: 'print(6*7)', timeout: 5 }),
+      headers: signed('POST', '/execute', job),
+      body: job,
     });
     expect(await res.json()).to.include({
       eval_id: 'x1',
@@ -121,13 +147,13 @@ describe('the reference services through the gateway clients', () => {
     expect(await noKey.json()).to.deep.equal({ detail: 'Invalid API key' });
     const bad = await fetch(`${urls.queue}/tasks`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': KEY },
-      body: JSON.stringify({ eval_id: 'q9' }),
+      headers: signed('POST', '/tasks', '{"eval_id":"q9"}'),
+      body: '{"eval_id":"q9"}',
     });
     expect(bad.status).to.equal(422);
     expect(((await bad.json()) as { detail: string }).detail).to.match(/code/);
     const badStatus = await fetch(`${urls.storage}/evaluations?status=lost`, {
-      headers: { 'x-api-key': KEY },
+      headers: signed('GET', '/evaluations?status=lost'),
     });
     expect(badStatus.status).to.equal(422);
     expect((await fetch(`${urls.storage}/health`)).status).to.equal(200);
