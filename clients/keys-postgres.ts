@@ -5,7 +5,9 @@ import type { ApiKeyRecord, KeyStore } from '../core/ports/key-store.js';
 /** Managed keys in the gateway's PostgreSQL schema (table made by the ledger's migrations). */
 export function createPostgresKeyStore(sql: Sql, schema: string): KeyStore {
   const table = sql(`${schema}.api_keys`);
-  const columns = sql.unsafe('id, prefix, hash, owner, scopes, name, created_at, revoked_at');
+  const columns = sql.unsafe(
+    'id, prefix, hash, owner, scopes, name, rate_limit_per_minute, max_concurrent, created_at, revoked_at',
+  );
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -22,8 +24,10 @@ export function createPostgresKeyStore(sql: Sql, schema: string): KeyStore {
     kind: 'postgres',
     create: (k) =>
       guard(async () => {
-        await sql`INSERT INTO ${table} (id, prefix, hash, owner, scopes, name, created_at)
-          VALUES (${k.id}, ${k.prefix}, ${k.hash}, ${k.owner}, ${k.scopes}, ${k.name}, ${k.created_at})`;
+        await sql`INSERT INTO ${table}
+          (id, prefix, hash, owner, scopes, name, rate_limit_per_minute, max_concurrent, created_at)
+          VALUES (${k.id}, ${k.prefix}, ${k.hash}, ${k.owner}, ${k.scopes}, ${k.name},
+            ${k.rate_limit_per_minute}, ${k.max_concurrent}, ${k.created_at})`;
       }),
     byPrefix: (prefix) =>
       guard(async () =>

@@ -54,6 +54,10 @@ const MIGRATIONS: Migration[] = [
       revoked_at timestamptz
     );
     ALTER TABLE ${s}.submissions ADD COLUMN owner text;`,
+  // A key's own rate limit and concurrency quota.
+  (s) => `
+    ALTER TABLE ${s}.api_keys ADD COLUMN rate_limit_per_minute integer,
+      ADD COLUMN max_concurrent integer;`,
 ];
 
 // A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.

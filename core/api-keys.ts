@@ -45,7 +45,12 @@ export class ApiKeys {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async create(owner: string, scopes: Scope[], name: string | null) {
+  async create(
+    owner: string,
+    scopes: Scope[],
+    name: string | null,
+    limits: { rate_limit_per_minute?: number | null; max_concurrent?: number | null } = {},
+  ) {
     const { secret, prefix, hash } = newSecret();
     const key: ApiKeyRecord = {
       id: `key_${randomBytes(8).toString('hex')}`,
@@ -54,6 +59,8 @@ export class ApiKeys {
       owner,
       scopes: [...new Set(scopes)],
       name,
+      rate_limit_per_minute: limits.rate_limit_per_minute ?? null,
+      max_concurrent: limits.max_concurrent ?? null,
       created_at: new Date(this.now()),
       revoked_at: null,
     };

@@ -4,6 +4,9 @@ import type { Scope } from './ports/key-store.js';
 export interface Identity {
   owner: string;
   scopes: ReadonlySet<Scope>;
+  /** A managed key's own requests a minute, and its quota of unfinished evaluations. */
+  perMinute?: number;
+  maxConcurrent?: number;
   /** What made it: a managed key, a JWT, a bootstrap key, the admin key, or nothing (open). */
   via:
     | { kind: 'key'; keyId: string }

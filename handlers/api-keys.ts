@@ -9,6 +9,8 @@ export function keyView(k: ApiKeyRecord) {
     owner: k.owner,
     scopes: [...k.scopes],
     name: k.name,
+    rate_limit_per_minute: k.rate_limit_per_minute,
+    max_concurrent: k.max_concurrent,
     created_at: k.created_at.toISOString(),
     revoked_at: k.revoked_at ? k.revoked_at.toISOString() : null,
   };
@@ -16,7 +18,7 @@ export function keyView(k: ApiKeyRecord) {
 
 export function createApiKey({ keys }: Deps): Handler<'createApiKey'> {
   return async ({ body }) => {
-    const { key, secret } = await keys.create(body.owner, body.scopes, body.name ?? null);
+    const { key, secret } = await keys.create(body.owner, body.scopes, body.name ?? null, body);
     return { status: 201, body: { ...keyView(key), secret } };
   };
 }

@@ -3,6 +3,7 @@ import { idempotent } from '../core/idempotency.js';
 import { newEvalId } from '../core/ids.js';
 import { mapConcurrent } from '../lib/concurrency.js';
 import type { components } from '../generated/types/gateway.js';
+import { assertQuota } from './quota.js';
 import type { Deps, Handler, Reply } from './types.js';
 
 type Item = components['schemas']['BatchItemResult'];
@@ -10,10 +11,8 @@ type Item = components['schemas']['BatchItemResult'];
 /** How many items of one batch are handed to the backends at the same time. */
 export const BATCH_CONCURRENCY = 8;
 
-export function submitEvaluationBatch({
-  ledger,
-  submitter,
-}: Deps): Handler<'submitEvaluationBatch'> {
+export function submitEvaluationBatch(deps: Deps): Handler<'submitEvaluationBatch'> {
+  const { ledger, submitter } = deps;
   return async ({ body, headers, client, stickyKey, identity }) => {
     // Every item is checked before any is queued: a batch is rejected whole or processed whole.
     const issues = body.evaluations.flatMap((item, i) =>
@@ -27,6 +26,7 @@ export function submitEvaluationBatch({
       `${client}:submitEvaluationBatch`,
       body,
       async () => {
+        await assertQuota(deps, identity, body.evaluations.length);
         const results = await mapConcurrent(
           body.evaluations,
           BATCH_CONCURRENCY,

@@ -1,13 +1,16 @@
 import { validationError } from '../lib/errors.js';
 import { idempotent } from '../core/idempotency.js';
+import { assertQuota } from './quota.js';
 import type { Deps, Handler, Reply } from './types.js';
 
-export function submitEvaluation({ ledger, submitter }: Deps): Handler<'submitEvaluation'> {
+export function submitEvaluation(deps: Deps): Handler<'submitEvaluation'> {
+  const { ledger, submitter } = deps;
   return async ({ body, headers, client, stickyKey, identity }) => {
     const issues = submitter.check(body);
     if (issues.length) throw validationError(issues);
     const key = headers['idempotency-key'] as string | undefined;
     return (await idempotent(ledger, key, `${client}:submitEvaluation`, body, async () => {
+      await assertQuota(deps, identity, 1);
       const accepted = await submitter.submit(body, { client, owner: identity.owner, stickyKey });
       const message = accepted.fallback
         ? `Evaluation queued successfully (the ${accepted.backend === 'bull' ? 'legacy queue' : 'job queue'} refused it; the ${accepted.backend === 'bull' ? 'job queue' : 'legacy queue'} took it)`

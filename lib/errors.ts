@@ -98,6 +98,8 @@ export const ERRORS = {
   },
   /** The client is over its request budget; `Retry-After` says when to come back. */
   GW_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests', slug: 'rate-limited' },
+  /** The key's owner has as many unfinished evaluations as the key allows (`max_concurrent`). */
+  GW_ERR_QUOTA_EXCEEDED: { status: 429, title: 'Quota exceeded', slug: 'quota-exceeded' },
   /** A fault of the gateway itself. Never carries a stack trace. */
   GW_ERR_INTERNAL: { status: 500, title: 'Internal error', slug: 'internal' },
   /** A downstream service answered with an error or a body outside its contract. */

@@ -105,7 +105,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
         throw err;
       }
       if (config.gateway.stickyHeader) state.stickyKey = header(req, config.gateway.stickyHeader);
-      await limits.limit(op, state.client, res);
+      await limits.limit(op, state.client, res, state.identity.perMinute);
       // Only operations with a request body read one; a stray body elsewhere is left unread
       // (node discards it), so it can neither be parsed nor be refused.
       const requestBody = op.hasBody ? await readJson(req, MAX_BODY_BYTES) : undefined;

@@ -12,6 +12,10 @@ export interface ApiKeyRecord {
   owner: string;
   scopes: Scope[];
   name: string | null;
+  /** Its own requests a minute, instead of the gateway's; null: the gateway's. */
+  rate_limit_per_minute: number | null;
+  /** At most this many of its owner's evaluations unfinished when it submits; null: no quota. */
+  max_concurrent: number | null;
   created_at: Date;
   revoked_at: Date | null;
 }

@@ -773,6 +773,13 @@ export interface components {
             scopes: components["schemas"]["Scope"][];
             /** @description A label for people. */
             name?: string;
+            /** @description This key's own requests a minute (instead of `RATE_LIMIT_PER_MINUTE`). */
+            rate_limit_per_minute?: number | null;
+            /**
+             * @description At most this many of the owner's evaluations unfinished (queued or running) when this
+             *     key submits; past it, 429 `GW_ERR_QUOTA_EXCEEDED`.
+             */
+            max_concurrent?: number | null;
         };
         ApiKey: {
             /** @example key_0123456789abcdef */
@@ -787,6 +794,13 @@ export interface components {
             name: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @description This key's own requests a minute (instead of `RATE_LIMIT_PER_MINUTE`). */
+            rate_limit_per_minute: number | null;
+            /**
+             * @description At most this many of the owner's evaluations unfinished (queued or running) when this
+             *     key submits; past it, 429 `GW_ERR_QUOTA_EXCEEDED`.
+             */
+            max_concurrent: number | null;
             /** Format: date-time */
             revoked_at: string | null;
         };
@@ -799,6 +813,13 @@ export interface components {
             name: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @description This key's own requests a minute (instead of `RATE_LIMIT_PER_MINUTE`). */
+            rate_limit_per_minute: number | null;
+            /**
+             * @description At most this many of the owner's evaluations unfinished (queued or running) when this
+             *     key submits; past it, 429 `GW_ERR_QUOTA_EXCEEDED`.
+             */
+            max_concurrent: number | null;
             /** Format: date-time */
             revoked_at: string | null;
             /**
@@ -850,7 +871,7 @@ export interface components {
          * @description Stable machine-readable error code.
          * @enum {string}
          */
-        ErrorCode: "GW_ERR_MALFORMED_JSON" | "GW_ERR_BAD_REQUEST" | "GW_ERR_UNAUTHORIZED" | "GW_ERR_FORBIDDEN" | "GW_ERR_NOT_FOUND" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_KEY_NOT_FOUND" | "GW_ERR_METHOD_NOT_ALLOWED" | "GW_ERR_EVALUATION_TERMINAL" | "GW_ERR_NOT_RUNNING" | "GW_ERR_INVALID_TRANSITION" | "GW_ERR_IDEMPOTENCY_IN_PROGRESS" | "GW_ERR_IDEMPOTENCY_MISMATCH" | "GW_ERR_REQUEST_TIMEOUT" | "GW_ERR_HEADERS_TOO_LARGE" | "GW_ERR_EXPECTATION_FAILED" | "GW_ERR_PAYLOAD_TOO_LARGE" | "GW_ERR_UNSUPPORTED_MEDIA_TYPE" | "GW_ERR_VALIDATION" | "GW_ERR_LANGUAGE_NOT_ALLOWED" | "GW_ERR_RATE_LIMITED" | "GW_ERR_INTERNAL" | "GW_ERR_BAD_GATEWAY" | "GW_ERR_DOWNSTREAM_UNAVAILABLE" | "GW_ERR_DOWNSTREAM_TIMEOUT";
+        ErrorCode: "GW_ERR_MALFORMED_JSON" | "GW_ERR_BAD_REQUEST" | "GW_ERR_UNAUTHORIZED" | "GW_ERR_FORBIDDEN" | "GW_ERR_NOT_FOUND" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_KEY_NOT_FOUND" | "GW_ERR_METHOD_NOT_ALLOWED" | "GW_ERR_EVALUATION_TERMINAL" | "GW_ERR_NOT_RUNNING" | "GW_ERR_INVALID_TRANSITION" | "GW_ERR_IDEMPOTENCY_IN_PROGRESS" | "GW_ERR_IDEMPOTENCY_MISMATCH" | "GW_ERR_REQUEST_TIMEOUT" | "GW_ERR_HEADERS_TOO_LARGE" | "GW_ERR_EXPECTATION_FAILED" | "GW_ERR_PAYLOAD_TOO_LARGE" | "GW_ERR_UNSUPPORTED_MEDIA_TYPE" | "GW_ERR_VALIDATION" | "GW_ERR_LANGUAGE_NOT_ALLOWED" | "GW_ERR_RATE_LIMITED" | "GW_ERR_QUOTA_EXCEEDED" | "GW_ERR_INTERNAL" | "GW_ERR_BAD_GATEWAY" | "GW_ERR_DOWNSTREAM_UNAVAILABLE" | "GW_ERR_DOWNSTREAM_TIMEOUT";
         ValidationIssue: {
             /** @enum {string} */
             in: "body" | "path" | "query" | "header";

@@ -50,7 +50,13 @@ export function createAuthenticator(
       if (keyMatches(apiKey, bootstrap)) return BOOTSTRAP;
       const key = await keys.resolve(apiKey);
       if (!key) throw unauthorized('The X-API-Key is not valid (unknown, rotated or revoked)');
-      return { owner: key.owner, scopes: new Set(key.scopes), via: { kind: 'key', keyId: key.id } };
+      return {
+        owner: key.owner,
+        scopes: new Set(key.scopes),
+        via: { kind: 'key', keyId: key.id },
+        ...(key.rate_limit_per_minute ? { perMinute: key.rate_limit_per_minute } : {}),
+        ...(key.max_concurrent ? { maxConcurrent: key.max_concurrent } : {}),
+      };
     }
     if (bootstrap.length === 0 && !bearer && !(await keys.anyActive())) return OPEN;
     throw unauthorized('An X-API-Key header is required');
@@ -74,6 +80,8 @@ export function createAuthenticator(
       identity = await bearer(token);
       client = `jwt:${identity.owner}`;
     } else identity = await identify(apiKey);
+    // A managed key's bucket follows the key, not its current secret (rotation keeps it).
+    if (identity.via.kind === 'key') client = `key:${identity.via.keyId}`;
     const scope = op.scope as Scope | undefined;
     // `admin` may do everything the other scopes allow.
     if (scope && !identity.scopes.has(scope) && !identity.scopes.has('admin')) {

@@ -9,7 +9,8 @@ const WINDOW_S = 60;
 
 export interface RateLimits {
   /** Stage 5: one request of `identity` on a limited operation; 429 past the budget. */
-  limit(op: RouteOperation, client: string, res: ServerResponse): Promise<void>;
+  /** `perMinute`: the key's own figure, instead of RATE_LIMIT_PER_MINUTE. */
+  limit(op: RouteOperation, client: string, res: ServerResponse, perMinute?: number): Promise<void>;
   /** Before authentication: 429 while an address keeps sending credentials that fail. */
   checkFailures(address: string): Promise<void>;
   /** After a 401: counts a failed credential against its address. */
@@ -69,21 +70,30 @@ export async function createRateLimits(
     config.authFailuresPerMinute > 0
       ? limiter(config.authFailuresPerMinute, 'authfail')
       : undefined;
-  const policy = `"per-key";q=${config.rateLimitPerMinute};w=${WINDOW_S}`;
+  // One limiter per distinct figure keys give themselves (a limiter has one figure).
+  const figures = new Map<number, RateLimiterAbstract>();
+  const own = (points: number): RateLimiterAbstract => {
+    let l = figures.get(points);
+    if (!l) figures.set(points, (l = limiter(points, `key${points}`)));
+    return l;
+  };
 
   return {
-    async limit(op, client, res) {
-      if (!requests || !op.path.startsWith('/api/')) return;
+    async limit(op, client, res, perMinute) {
+      const budget = perMinute ? own(perMinute) : requests;
+      if (!budget || !op.path.startsWith('/api/')) return;
+      const points = perMinute ?? config.rateLimitPerMinute;
+      const policy = `"per-key";q=${points};w=${WINDOW_S}`;
       res.setHeader('ratelimit-policy', policy);
       try {
-        const r = await requests.consume(client);
+        const r = await budget.consume(client);
         res.setHeader('ratelimit', `"per-key";r=${r.remainingPoints};t=${seconds(r.msBeforeNext)}`);
       } catch (err) {
         const r = spent(err);
         if (!r) throw err;
         res.setHeader('ratelimit', `"per-key";r=0;t=${seconds(r.msBeforeNext)}`);
         throw tooMany(
-          `Rate limit of ${config.rateLimitPerMinute} requests a minute reached; retry in ${seconds(r.msBeforeNext)} s`,
+          `Rate limit of ${points} requests a minute reached; retry in ${seconds(r.msBeforeNext)} s`,
           r.msBeforeNext,
         );
       }

@@ -161,6 +161,48 @@ describe('API keys, owners and scopes', () => {
     }
   });
 
+  it("holds a key to its own rate limit, whatever the gateway's", async () => {
+    const made = await gw.call('POST', '/api/admin/keys', {
+      json: { owner: 'team-r', scopes: ['evaluations:read'], rate_limit_per_minute: 2 },
+      headers: admin,
+    });
+    expect(made.body).to.include({ rate_limit_per_minute: 2, max_concurrent: null });
+    const as = () =>
+      gw.call('GET', '/api/celery-status', { headers: { 'x-api-key': made.body.secret } });
+    const first = await as();
+    expect(first.headers.get('ratelimit-policy')).to.equal('"per-key";q=2;w=60');
+    expect([first.status, (await as()).status, (await as()).status]).to.deep.equal([200, 200, 429]);
+  });
+
+  it('holds a key to its quota of unfinished evaluations (429 of its own type)', async () => {
+    const made = await gw.call('POST', '/api/admin/keys', {
+      json: { owner: 'team-q', scopes: ['evaluations:write'], max_concurrent: 2 },
+      headers: admin,
+    });
+    const busy = (queued: number) =>
+      nock(STORAGE)
+        .get('/evaluations')
+        .times(4)
+        .query((q) => q.owner === 'team-q')
+        .reply(200, (uri) => ({
+          evaluations: [],
+          total: uri.includes('status=queued') ? queued : 0,
+          limit: 1,
+          offset: 0,
+          has_more: false,
+        }));
+    busy(2);
+    const refused = await gw.call('POST', '/api/eval', {
+      json: { code: 'print(1)' },
+      headers: { 'x-api-key': made.body.secret },
+    });
+    expect(refused.status).to.equal(429);
+    expect(refused.body.code).to.equal('GW_ERR_QUOTA_EXCEEDED');
+    expect(refused.headers.get('retry-after')).to.equal('5');
+    busy(1);
+    expect((await submitAs(made.body.secret)).status).to.equal(202);
+  });
+
   it('lets a key with the admin scope manage keys too', async () => {
     const ops = await createKey('ops', ['admin']);
     const made = await gw.call('POST', '/api/admin/keys', {

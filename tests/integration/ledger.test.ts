@@ -139,7 +139,7 @@ describe('gateway ledger (real PostgreSQL)', () => {
     const sql = postgres(DATABASE_URL);
     try {
       const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
-      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4]);
+      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5]);
     } finally {
       await sql.end();
       await Promise.all([...stores, again].map((s) => s.close()));
