@@ -153,7 +153,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     },
     // The same credentials as the API; browsers cannot set headers on a WebSocket, so the key
     // may come in the URL too.
-    createUpgradeCheck(identify),
+    createUpgradeCheck(identify, bearer),
   );
 
   return {

@@ -97,17 +97,22 @@ export function createAuthenticator(
 }
 
 /**
- * A WebSocket upgrade's identity, from X-API-Key or (browsers cannot set headers on a WebSocket)
- * the `api_key` query parameter; null when it may not connect.
+ * A WebSocket upgrade's identity, from a bearer token, X-API-Key or (browsers cannot set headers
+ * on a WebSocket) the `api_key` query parameter; null when it may not connect.
  */
 export function createUpgradeCheck(
   identify: (key: string | undefined) => Promise<Identity>,
+  bearer?: (token: string) => Promise<Identity>,
 ): (req: IncomingMessage, url: URL) => Promise<Identity | null> {
   return async (req, url) => {
     try {
-      const who = await identify(
-        header(req, 'x-api-key') ?? url.searchParams.get('api_key') ?? undefined,
-      );
+      const token = /^bearer\s+(\S+)\s*$/i.exec(header(req, 'authorization') ?? '')?.[1];
+      const who =
+        token !== undefined && bearer
+          ? await bearer(token)
+          : await identify(
+              header(req, 'x-api-key') ?? url.searchParams.get('api_key') ?? undefined,
+            );
       return who.scopes.has('evaluations:read') ? who : null;
     } catch {
       return null;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { AUDIENCE, ISSUER, startJwks } from '../helpers/jwks.js';
 import type { Jwks } from '../helpers/jwks.js';
+import { connect } from '../helpers/ws-client.js';
 import { QUEUE, STORAGE, isolate, startGateway } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
 
@@ -91,6 +92,27 @@ describe('JWT bearer tokens (JWKS)', () => {
       `/api/eval-status/${mine.body.eval_id}`,
     );
     expect(theirs.status).to.equal(404);
+  });
+
+  it('lets a token watch over WebSocket: its own evaluations only, never `all`', async () => {
+    const wsUrl = `${gw.url.replace('http', 'ws')}/ws`;
+    let refused = '';
+    await connect(wsUrl).catch((e: Error) => (refused = e.message));
+    expect(refused).to.equal('upgrade refused: 401'); // no credential
+    const token = await sign({ sub: 'team-w', scope: 'evaluations:read' });
+    const c = await connect(wsUrl, { authorization: `Bearer ${token}` });
+    try {
+      c.send({ type: 'subscribe', all: true });
+      const denied = await c.next((m) => m.type === 'error');
+      expect(denied).to.include({ code: 'GW_ERR_FORBIDDEN' });
+      const id = 'eval_20240701_120000_0123456789ab';
+      nock(STORAGE).get(`/evaluations/${id}`).reply(404, { detail: 'Not Found' });
+      c.send({ type: 'subscribe', eval_ids: [id] });
+      const missing = await c.next((m) => m.type === 'error' && m.eval_id === id);
+      expect(missing.code).to.equal('GW_ERR_EVALUATION_NOT_FOUND');
+    } finally {
+      c.close();
+    }
   });
 
   it('is not open to calls without any credential', async () => {
