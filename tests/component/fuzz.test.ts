@@ -23,6 +23,8 @@ describe('the spec-driven fuzzer (seed 1, 2,000 requests, embedded platform)', f
       PLATFORM_EXECUTOR_PORT: '0',
       ADMIN_API_KEY: 'fuzz-admin',
       API_KEYS: 'fuzz-key',
+      // Its wrong keys would get this address throttled and most answers would be 429.
+      AUTH_FAILURES_PER_MINUTE: '0',
       LOG_LEVEL: 'silent',
     };
     gateway = await composeGateway(loadConfig(env), loadConfig, env, silentLogger());
