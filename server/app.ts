@@ -16,6 +16,7 @@ import { assertReadOnly, createDocsAssets, isDocsAsset } from './stages/docs.js'
 import { createProblemWriter } from './stages/problem.js';
 import { createRateLimits } from './stages/rate-limit.js';
 import { createBearer } from './stages/bearer.js';
+import { createAccessLog } from './stages/access-log.js';
 import { createClientAddress } from '../lib/http/client-address.js';
 import { isGatewayError } from '../lib/errors.js';
 import { writeReply } from './stages/reply.js';
@@ -71,6 +72,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   const dispatch = createDispatch(contract, { ...createHandlers(deps), ...overrides });
   const problem = createProblemWriter(logger);
   const docsAssets = createDocsAssets(problem);
+  const accessLog = createAccessLog(logger, config.gateway.accessLogSample);
 
   // Answers not yet written, so that a shutdown can tell each to close its connection after it.
   const inFlight = new Set<ServerResponse>();
@@ -87,6 +89,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       stickyKey: undefined,
       identity: NOBODY,
     };
+    accessLog(req, res, state);
     try {
       if (cors(req, res)) return;
       if (isDocsAsset(path)) {
@@ -94,6 +97,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
         return (await docsAssets())(req, res);
       }
       const { op, params } = route(req.method ?? 'GET', path);
+      state.route = op.path;
       // An address that keeps failing is stopped before its next guess is even checked.
       const credential =
         op.schemes.length > 0 && (req.headers['x-api-key'] ?? req.headers['x-admin-key']);

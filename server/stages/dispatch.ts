@@ -11,6 +11,8 @@ export interface RequestState {
   client: string;
   stickyKey: string | undefined;
   identity: Identity;
+  /** The matched operation's route template, once routed (for the access log). */
+  route?: string;
 }
 
 /**
