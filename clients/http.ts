@@ -5,6 +5,7 @@ import { describeErrors, schemaValidator } from '../lib/validators.js';
 import type { SchemaName } from '../generated/validators/schema-names.js';
 import { redact } from '../lib/config.js';
 import { SIGNATURE_HEADER, signRequest } from '../lib/signing.js';
+import { currentTrace, traceparent } from '../lib/trace.js';
 
 export interface DownstreamOptions {
   /** Used in error details: "Storage service unavailable". */
@@ -153,6 +154,8 @@ export class DownstreamHttp {
       accept: 'application/json',
       'user-agent': 'crucible-gateway',
     };
+    const trace = currentTrace();
+    if (trace) headers.traceparent = traceparent(trace);
     if (!opts.anonymous) {
       headers['x-api-key'] = this.opts.apiKey;
       headers[SIGNATURE_HEADER] = signRequest(this.opts.apiKey, method, target, body);

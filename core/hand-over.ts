@@ -1,4 +1,5 @@
 import { GatewayError, isGatewayError } from '../lib/errors.js';
+import { currentTrace, traceparent } from '../lib/trace.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { EvaluationRequest, QueueBackend } from './evaluation.js';
@@ -43,6 +44,7 @@ async function enqueue(
     return answer.position ?? null;
   }
   const { jobQueue, config } = deps;
+  const trace = currentTrace();
   if (!jobQueue)
     throw new GatewayError('GW_ERR_DOWNSTREAM_UNAVAILABLE', 'Job queue not configured');
   await jobQueue.add({
@@ -55,6 +57,7 @@ async function enqueue(
     submitted_at: submittedAt,
     ...(batch ? { batch: true } : {}),
     ...(owner ? { owner } : {}),
+    ...(trace ? { traceparent: traceparent(trace) } : {}),
   });
   return null;
 }

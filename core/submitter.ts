@@ -2,6 +2,7 @@ import type { Config } from '../lib/config.js';
 import { GatewayError, isGatewayError } from '../lib/errors.js';
 import type { ValidationIssue } from '../lib/errors.js';
 import { newEvalId } from './ids.js';
+import { currentTrace, traceparent } from '../lib/trace.js';
 import type { GatewayStats } from '../lib/stats.js';
 import type { Logger } from '../lib/logger.js';
 import type { TrafficSplit } from './traffic-split.js';
@@ -88,11 +89,13 @@ export class Submitter {
       priority: req.priority ?? false,
     };
     const submittedAt = new Date();
+    const trace = currentTrace();
     const metadata = {
       submitted_at: submittedAt.toISOString(),
       timeout: e.timeout,
       priority: e.priority,
       ...(batch ? { batch: true } : {}),
+      ...(trace ? { traceparent: traceparent(trace) } : {}),
     };
     const order = split.order(opts.stickyKey);
     const record: SubmissionRecord = {

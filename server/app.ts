@@ -17,6 +17,7 @@ import { createProblemWriter } from './stages/problem.js';
 import { createRateLimits } from './stages/rate-limit.js';
 import { createBearer } from './stages/bearer.js';
 import { createAccessLog } from './stages/access-log.js';
+import { traceFrom, withTrace } from '../lib/trace.js';
 import { createClientAddress } from '../lib/http/client-address.js';
 import { isGatewayError } from '../lib/errors.js';
 import { writeReply } from './stages/reply.js';
@@ -137,7 +138,10 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   const server = http.createServer(timeouts, (req, res) => {
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
-    handle(req, res).catch((err: unknown) => {
+    // W3C trace context: the caller's trace, or a new one; every downstream call, job and event
+    // made while serving the request carries it.
+    const trace = traceFrom(header(req, 'traceparent'));
+    withTrace(trace, () => handle(req, res)).catch((err: unknown) => {
       // Only reached if writing the answer itself failed; nothing sensible can be sent any more.
       logger.error({ err, path: req.url }, 'failed to answer a request');
       res.destroy();

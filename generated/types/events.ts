@@ -16,6 +16,8 @@ export interface components {
             fallback?: boolean;
             /** @description Whose evaluation it is (the owner of the key that submitted it). */
             owner?: string;
+            /** @description The W3C trace context of the request that submitted it. */
+            traceparent?: string;
             /**
              * @description True on a second `evaluation:queued` for the same id: the reconciler queued it again
              *     because no backend held it any more (a Redis restart, a queue service crash).
@@ -99,6 +101,8 @@ export interface components {
             };
             /** Format: date-time */
             submitted_at: string;
+            /** @description The W3C trace context of the submit, so a worker can continue the trace. */
+            traceparent?: string;
             /** @description Whose evaluation it is; the worker records it in storage (`metadata.owner`). */
             owner?: string;
             batch?: boolean;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
+import { currentTrace } from '../../lib/trace.js';
 import type { RequestState } from './dispatch.js';
 
 /**
@@ -16,6 +17,7 @@ export function createAccessLog(
   if (!logger.isLevelEnabled('info')) return () => undefined;
   return (req, res, state) => {
     const started = performance.now();
+    const trace = currentTrace();
     res.once('finish', () => {
       if (res.statusCode < 500 && sample < 1 && random() >= sample) return;
       logger.info(
@@ -25,6 +27,7 @@ export function createAccessLog(
           status: res.statusCode,
           duration_ms: Math.round((performance.now() - started) * 100) / 100,
           request_id: state.requestId,
+          ...(trace ? { trace_id: trace.traceId } : {}),
           ...(state.identity.owner ? { owner: state.identity.owner } : {}),
         },
         'request',

@@ -39,6 +39,7 @@ describe('the access log', () => {
         request_id: read.headers.get('x-request-id'),
       });
       expect(lines[1]!.duration_ms).to.be.a('number');
+      expect(lines[1]!.trace_id).to.match(/^[0-9a-f]{32}$/); // the request's W3C trace
       expect(JSON.stringify(lines)).to.not.include('k1');
     } finally {
       await gw.close();

@@ -16,10 +16,23 @@ export function uniqueName(kind: string): string {
 export const dropRedisPrefix = (prefix: string): Promise<void> =>
   deleteRedisPrefix(REDIS_URL, prefix);
 
+/**
+ * Drops a test's schema. A process the test just stopped may still have a statement finishing
+ * on the server, which can deadlock with the DROP's locks: PostgreSQL then aborts one side, and
+ * the drop is tried again.
+ */
 export async function dropSchema(schema: string): Promise<void> {
   const sql = postgres(DATABASE_URL, { onnotice: () => undefined });
   try {
-    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '40P01' || attempt === 5) throw err;
+        await sleep(200 * attempt);
+      }
+    }
   } finally {
     await sql.end();
   }

@@ -1,0 +1,38 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+
+/** A W3C trace context (https://www.w3.org/TR/trace-context/): the trace and this span. */
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  flags: string;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+const storage = new AsyncLocalStorage<TraceContext>();
+
+/**
+ * The context of a request: the caller's trace (from a valid `traceparent`) with a new span of
+ * the gateway's own, or a new trace when the caller sent none or an invalid one.
+ */
+export function traceFrom(header: string | undefined): TraceContext {
+  const m = TRACEPARENT.exec(header?.trim().toLowerCase() ?? '');
+  const spanId = randomBytes(8).toString('hex');
+  if (m && m[1] !== ZERO_TRACE && m[2] !== ZERO_SPAN)
+    return { traceId: m[1]!, spanId, flags: m[3]! };
+  return { traceId: randomBytes(16).toString('hex'), spanId, flags: '01' };
+}
+
+export const traceparent = (t: TraceContext): string => `00-${t.traceId}-${t.spanId}-${t.flags}`;
+
+/** Runs `fn` with `trace` as the current context of everything it calls, awaited or not. */
+export function withTrace<T>(trace: TraceContext, fn: () => T): T {
+  return storage.run(trace, fn);
+}
+
+/** The context of the request being served, if any. */
+export function currentTrace(): TraceContext | undefined {
+  return storage.getStore();
+}
