@@ -20,6 +20,7 @@ import { getRedoc } from './get-redoc.js';
 import { getOpenApiYaml } from './get-open-api-yaml.js';
 import { getOpenApiJson } from './get-open-api-json.js';
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from './api-keys.js';
+import { getMetrics } from './get-metrics.js';
 
 export type { Deps, Handlers } from './types.js';
 
@@ -50,5 +51,6 @@ export function createHandlers(deps: Deps): Handlers {
     listApiKeys: listApiKeys(deps),
     rotateApiKey: rotateApiKey(deps),
     revokeApiKey: revokeApiKey(deps),
+    getMetrics: getMetrics(deps),
   };
 }

@@ -14,6 +14,7 @@ import type { StorageService } from '../core/ports/storage-service.js';
 import type { ReconcilerFigures } from '../core/reconciler.js';
 import type { Identity } from '../core/identity.js';
 import type { ApiKeys } from '../core/api-keys.js';
+import type { MetricsView } from '../core/ports/metrics.js';
 import type { Submitter } from '../core/submitter.js';
 import type { TrafficSplit } from '../core/traffic-split.js';
 
@@ -34,6 +35,8 @@ export interface Deps {
   submitter: Submitter;
   /** Managed API keys. */
   keys: ApiKeys;
+  /** Prometheus metrics, for `/metrics`. */
+  metrics: MetricsView;
   /** What the reconciler did (it runs on its own, started by the composition root). */
   reconciler: { readonly figures: ReconcilerFigures };
   health: HealthView;

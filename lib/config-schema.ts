@@ -98,6 +98,7 @@ export const CONFIG_SCHEMA = section({
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     authFailuresPerMinute: int('AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
     accessLogSample: number('ACCESS_LOG_SAMPLE', 1, 0, 1),
+    metricsToken: optional(text('METRICS_TOKEN')),
     jwtJwksUrl: optional(url('JWT_JWKS_URL', HTTP)),
     jwtPublicKey: optional(text('JWT_PUBLIC_KEY')),
     jwtIssuer: optional(text('JWT_ISSUER')),

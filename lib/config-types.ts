@@ -33,6 +33,8 @@ export interface Config {
     adminApiKey?: string;
     corsOrigins: readonly string[];
     rateLimitPerMinute: number;
+    /** When set, `/metrics` needs `Authorization: Bearer <it>`. */
+    metricsToken?: string;
     /** The share (0–1) of access-log lines kept; server errors are always logged. */
     accessLogSample: number;
     /** JWT bearer tokens: verified against a JWKS URL or a public key (PEM). */

@@ -91,6 +91,14 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       identity: NOBODY,
     };
     accessLog(req, res, state);
+    const started = performance.now();
+    res.once('finish', () =>
+      deps.metrics.observe(
+        state.operation ?? 'unmatched',
+        res.statusCode,
+        (performance.now() - started) / 1000,
+      ),
+    );
     try {
       if (cors(req, res)) return;
       if (isDocsAsset(path)) {
@@ -99,6 +107,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       }
       const { op, params } = route(req.method ?? 'GET', path);
       state.route = op.path;
+      state.operation = op.operationId;
       // An address that keeps failing is stopped before its next guess is even checked.
       const credential =
         op.schemes.length > 0 && (req.headers['x-api-key'] ?? req.headers['x-admin-key']);

@@ -16,10 +16,13 @@ import type { Deps } from '../handlers/types.js';
 export interface ServerDeps extends Deps {
   health: HealthMonitor;
   reconciler: Reconciler;
+  metrics: Metrics;
 }
 import { HealthMonitor } from './health.js';
 import { Submitter } from '../core/submitter.js';
 import { Reconciler } from '../core/reconciler.js';
+import { createMetrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
 import { loadSpec } from '../lib/spec.js';
 
 /** Terminal evaluations kept in memory when ENABLE_CACHING is on. */
@@ -142,8 +145,10 @@ export async function createDeps(
       maxRequeues: config.durability.reconcileMaxRequeues,
     },
   );
+  const metrics = createMetrics({ stats, events, split, reconciler });
   return {
     config,
+    metrics,
     queue,
     storage,
     executors,

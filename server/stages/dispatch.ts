@@ -11,8 +11,9 @@ export interface RequestState {
   client: string;
   stickyKey: string | undefined;
   identity: Identity;
-  /** The matched operation's route template, once routed (for the access log). */
+  /** The matched operation's route template and id, once routed (access log, metrics). */
   route?: string;
+  operation?: string;
 }
 
 /**

@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { QUEUE, isolate, startGateway } from '../helpers/harness.js';
+import type { Gateway } from '../helpers/harness.js';
+
+/** The value of one sample line of the Prometheus text, or 0 when it is absent. */
+function sample(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+/** `/metrics` as Prometheus scrapes it, after a scripted run. */
+describe('Prometheus metrics', () => {
+  isolate();
+  let gw: Gateway;
+  before(async () => {
+    gw = await startGateway({ METRICS_TOKEN: 'scrape-me' });
+  });
+  after(() => gw.close());
+
+  const scrape = async () => {
+    const r = await gw.call('GET', '/metrics', { headers: { authorization: 'Bearer scrape-me' } });
+    expect(r.status).to.equal(200);
+    expect(r.headers.get('content-type')).to.match(/^text\/plain/);
+    return r.text;
+  };
+
+  it('counts exactly what was done: 5 submits by backend, a 422 under its operation and class', async () => {
+    const before = await scrape();
+    nock(QUEUE)
+      .post('/tasks')
+      .times(5)
+      .reply(200, (_u, b: any) => ({ eval_id: b.eval_id, status: 'queued', position: 0 }));
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await gw.call('POST', '/api/eval', { json: { code: `print(${i})` } })).status,
+      ).to.equal(202);
+    expect((await gw.call('POST', '/api/eval', { json: { code: ' ' } })).status).to.equal(422);
+    const after = await scrape();
+    const delta = (name: string, labels = '') =>
+      sample(after, name, labels) - sample(before, name, labels);
+    expect(
+      delta('crucible_submissions_total', '{backend="legacy"}') +
+        delta('crucible_submissions_total', '{backend="bull"}'),
+    ).to.equal(5);
+    expect(
+      delta('crucible_http_requests_total', '{operation="submitEvaluation",status_class="2xx"}'),
+    ).to.equal(5);
+    expect(
+      delta('crucible_http_requests_total', '{operation="submitEvaluation",status_class="4xx"}'),
+    ).to.equal(1);
+    expect(
+      delta('crucible_http_request_duration_seconds_count', '{operation="submitEvaluation"}'),
+    ).to.equal(6);
+    expect(sample(after, 'crucible_traffic_split_ratio', '{kind="configured"}')).to.equal(0);
+    expect(after).to.match(/^crucible_process_cpu_seconds_total /m); // the process's own
+    expect(after).to.not.match(/eval_\d{8}/); // no ids in labels
+  });
+
+  it('wants the METRICS_TOKEN when one is set', async () => {
+    const r = await gw.call('GET', '/metrics');
+    expect(r.status).to.equal(401);
+    expect(r.headers.get('www-authenticate')).to.match(/^Bearer /);
+  });
+});
