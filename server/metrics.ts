@@ -95,10 +95,19 @@ export function createMetrics(from: MetricsSources): Metrics {
       if (observed !== null) this.set({ kind: 'observed' }, observed);
     },
   });
+  const children = new Map<
+    string,
+    { duration: ReturnType<typeof durations.labels>; byClass: ReturnType<typeof requests.labels>[] }
+  >();
   return {
     observe(operation, status, seconds) {
-      requests.inc({ operation, status_class: `${Math.floor(status / 100)}xx` });
-      durations.observe({ operation }, seconds);
+      // Children looked up once per operation and class: label hashing on every request costs.
+      let per = children.get(operation);
+      if (!per)
+        children.set(operation, (per = { duration: durations.labels(operation), byClass: [] }));
+      const cls = Math.floor(status / 100);
+      (per.byClass[cls] ??= requests.labels(operation, `${cls}xx`)).inc();
+      per.duration.observe(seconds);
     },
     render: () => registry.metrics(),
     contentType: registry.contentType,
