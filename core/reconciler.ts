@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/logger.js';
+import type { components } from '../generated/types/gateway.js';
 import { isTerminal } from './lifecycle.js';
 import type { EventBus } from './ports/event-bus.js';
 import type { JobQueue } from './ports/job-queue.js';
@@ -28,14 +29,8 @@ export interface ReconcilerDeps {
   logger: Logger;
 }
 
-export interface ReconcilerFigures {
-  leader: boolean;
-  runs: number;
-  checked: number;
-  requeued: number;
-  gave_up: number;
-  last_run_at: string | null;
-}
+/** What the reconciler did, as `/api/statistics` shows it (the spec's ReconcilerStats). */
+export type ReconcilerFigures = components['schemas']['ReconcilerStats'];
 
 /**
  * Keeps the promise of a 202 when a backend loses what it held (Redis restarted without

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 
 /** A W3C trace context (https://www.w3.org/TR/trace-context/): the trace and this span. */
 export interface TraceContext {
@@ -12,18 +12,6 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
 const storage = new AsyncLocalStorage<TraceContext>();
-
-// Random bytes drawn 4 KiB at a time: one call to the OS per request cost 15% of a /health.
-let pool = Buffer.alloc(0);
-let used = 0;
-function randomHex(bytes: number): string {
-  if (used + bytes > pool.length) {
-    pool = randomBytes(4096);
-    used = 0;
-  }
-  used += bytes;
-  return pool.toString('hex', used - bytes, used);
-}
 
 /**
  * The context of a request: the caller's trace (from a valid `traceparent`) with a new span of

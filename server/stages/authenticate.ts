@@ -23,6 +23,10 @@ const BOOTSTRAP: Identity = {
 };
 const ADMIN: Identity = { owner: 'admin', scopes: new Set(ALL_SCOPES), via: { kind: 'admin' } };
 
+/** The token of an `Authorization: Bearer <token>` header, if there is one. */
+const bearerToken = (req: IncomingMessage): string | undefined =>
+  /^bearer\s+(\S+)\s*$/i.exec(header(req, 'authorization') ?? '')?.[1];
+
 export type Authenticate = (
   op: RouteOperation,
   req: IncomingMessage,
@@ -69,8 +73,7 @@ export function createAuthenticator(
       : `ip:${address(req)}`;
     if (op.schemes.length === 0) return { identity: PUBLIC, client };
     const adminKey = op.schemes.includes('AdminKey') ? header(req, 'x-admin-key') : undefined;
-    const authorization = header(req, 'authorization');
-    const token = /^bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    const token = bearerToken(req);
     let identity: Identity;
     if (adminKey !== undefined) {
       if (!keyMatches(adminKey, adminKeys)) throw unauthorized('The X-Admin-Key is not valid');
@@ -106,7 +109,7 @@ export function createUpgradeCheck(
 ): (req: IncomingMessage, url: URL) => Promise<Identity | null> {
   return async (req, url) => {
     try {
-      const token = /^bearer\s+(\S+)\s*$/i.exec(header(req, 'authorization') ?? '')?.[1];
+      const token = bearerToken(req);
       const who =
         token !== undefined && bearer
           ? await bearer(token)
