@@ -33,7 +33,7 @@ import type { WsServer } from './ws.js';
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** Who a request is before the authenticate stage says otherwise. */
 const NOBODY: Identity = { owner: '', scopes: new Set(), via: { kind: 'open' } };
-/** On close, how long a kept-alive connection must stay idle before it is closed unasked. */
+/** On close, how long no request may come before idle kept-alive connections are closed. */
 const IDLE_GRACE_MS = 300;
 
 export interface App {
@@ -78,6 +78,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   // Answers not yet written, so that a shutdown can tell each to close its connection after it.
   const inFlight = new Set<ServerResponse>();
   let closing = false;
+  let lastRequestAt = performance.now();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.requests++;
@@ -146,6 +147,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   };
   const server = http.createServer(timeouts, (req, res) => {
     inFlight.add(res);
+    lastRequestAt = performance.now();
     res.once('close', () => inFlight.delete(res));
     // W3C trace context: the caller's trace, or a new one; every downstream call, job and event
     // made while serving the request carries it.
@@ -186,9 +188,18 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
       // A kept-alive connection idle at this instant may carry a request already on its way:
       // closing it now would cut that request. Each busy connection is closed after its next
-      // answer (Connection: close); those still idle after a moment were really idle.
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, IDLE_GRACE_MS).unref());
-      await Promise.all([ws.close(), Promise.race([closed, grace]), limits.close()]);
+      // answer (Connection: close); the idle ones are closed once no request has come for a
+      // moment — while clients still send on old connections, one of them may be next.
+      const quiet = async (): Promise<void> => {
+        while (performance.now() - lastRequestAt < IDLE_GRACE_MS)
+          await new Promise((r) => setTimeout(r, IDLE_GRACE_MS).unref());
+      };
+      const bound = new Promise<void>((r) => setTimeout(r, timeoutMs).unref());
+      await Promise.all([
+        ws.close(),
+        Promise.race([closed, Promise.race([quiet(), bound])]),
+        limits.close(),
+      ]);
       server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => {
