@@ -34,11 +34,11 @@ export function createExecutors(opts: ExecutorsOptions): Executors {
   return {
     known: opts.known,
     urlOf,
-    async kill(executorId, evalId) {
+    async kill(executorId, evalId, trace) {
       const r = await client(executorId).call<KillAnswer>(
         'POST',
         `kill/${encodeURIComponent(evalId)}`,
-        { expect: 'executor_KillResult', accept: [404] },
+        { expect: 'executor_KillResult', accept: [404], trace },
       );
       if (r.status === 404) {
         throw new GatewayError(

@@ -5,7 +5,8 @@ import { describeErrors, schemaValidator } from '../lib/validators.js';
 import type { SchemaName } from '../generated/validators/schema-names.js';
 import { redact } from '../lib/config.js';
 import { SIGNATURE_HEADER, signRequest } from '../lib/signing.js';
-import { currentTrace, traceparent } from '../lib/trace.js';
+import { traceparent } from '../lib/trace.js';
+import type { TraceContext } from '../lib/trace.js';
 
 export interface DownstreamOptions {
   /** Used in error details: "Storage service unavailable". */
@@ -35,6 +36,8 @@ export interface CallOptions {
   retries?: number;
   /** Send no API key (health checks). */
   anonymous?: boolean;
+  /** The trace context of the request the call is made for, sent as `traceparent`. */
+  trace?: TraceContext;
 }
 
 export interface DownstreamAnswer<T> {
@@ -154,8 +157,7 @@ export class DownstreamHttp {
       accept: 'application/json',
       'user-agent': 'crucible-gateway',
     };
-    const trace = currentTrace();
-    if (trace) headers.traceparent = traceparent(trace);
+    if (opts.trace) headers.traceparent = traceparent(opts.trace);
     if (!opts.anonymous) {
       headers['x-api-key'] = this.opts.apiKey;
       headers[SIGNATURE_HEADER] = signRequest(this.opts.apiKey, method, target, body);

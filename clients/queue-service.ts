@@ -19,25 +19,31 @@ export function createQueueService(opts: Omit<DownstreamOptions, 'displayName'>)
   const http = new DownstreamHttp({ ...opts, displayName: 'Queue service' });
   return {
     displayUrl: http.displayUrl,
-    async submit(task) {
+    async submit(task, trace) {
       const r = await http.call<TaskAccepted>('POST', 'tasks', {
         json: task,
+        trace,
         expect: 'queue_TaskAccepted',
       });
       return r.body;
     },
-    async holds(evalId) {
-      const r = await http.call('GET', `tasks/${encodeURIComponent(evalId)}`, { accept: [404] });
+    async holds(evalId, trace) {
+      const r = await http.call('GET', `tasks/${encodeURIComponent(evalId)}`, {
+        accept: [404],
+        trace,
+      });
       return r.status !== 404;
     },
-    async remove(evalId) {
+    async remove(evalId, trace) {
       const r = await http.call('DELETE', `tasks/${encodeURIComponent(evalId)}`, {
         accept: [404, 409],
+        trace,
       });
       return r.status === 404 ? 'unknown' : r.status === 409 ? 'taken' : 'removed';
     },
-    async status() {
-      return (await http.call<QueueCounts>('GET', 'status', { expect: 'queue_QueueCounts' })).body;
+    async status(trace) {
+      return (await http.call<QueueCounts>('GET', 'status', { expect: 'queue_QueueCounts', trace }))
+        .body;
     },
     async health(timeoutMs) {
       await http.call('GET', 'health', { anonymous: true, timeoutMs, retries: 0 });

@@ -1,6 +1,7 @@
 import { GatewayError } from '../lib/errors.js';
 import { isTerminal } from '../core/lifecycle.js';
 import { DownstreamHttp } from './http.js';
+import type { TraceContext } from '../lib/trace.js';
 import type { DownstreamOptions } from './http.js';
 import type {
   EvaluationPage,
@@ -42,12 +43,13 @@ export function createStorageService(opts: StorageOptions): StorageService {
   };
   const path = (id: string): string => `evaluations/${encodeURIComponent(id)}`;
 
-  const find = async (id: string): Promise<StoredEvaluation | null> => {
+  const find = async (id: string, trace?: TraceContext): Promise<StoredEvaluation | null> => {
     const hit = cache.get(id);
     if (hit) return hit;
     const r = await http.call<StoredEvaluation>('GET', path(id), {
       expect: 'storage_Evaluation',
       accept: [404],
+      trace,
     });
     return r.status === 404 ? null : remember(r.body);
   };
@@ -55,21 +57,23 @@ export function createStorageService(opts: StorageOptions): StorageService {
   return {
     displayUrl: http.displayUrl,
     find,
-    async get(id) {
-      const e = await find(id);
+    async get(id, trace) {
+      const e = await find(id, trace);
       if (!e) throw notFound(id);
       return e;
     },
-    async list(q) {
+    async list(q, trace) {
       const r = await http.call<EvaluationPage>('GET', 'evaluations', {
         searchParams: { ...q, sort_by: 'created_at', sort_order: 'desc' },
+        trace,
         expect: 'storage_EvaluationPage',
       });
       return r.body;
     },
-    async update(id, patch) {
+    async update(id, patch, trace) {
       const r = await http.call<StoredEvaluation>('PUT', path(id), {
         json: patch,
+        trace,
         expect: 'storage_Evaluation',
         accept: [404, 409],
       });
@@ -82,24 +86,29 @@ export function createStorageService(opts: StorageOptions): StorageService {
       }
       return remember(r.body);
     },
-    async running(id) {
+    async running(id, trace) {
       const r = await http.call<RunningInfo>('GET', `${path(id)}/running`, {
         expect: 'storage_RunningInfo',
+        trace,
         accept: [404],
       });
       return r.status === 404 ? null : r.body;
     },
-    async statistics() {
+    async statistics(trace) {
       return (
-        await http.call<StorageStatistics>('GET', 'statistics', { expect: 'storage_Statistics' })
+        await http.call<StorageStatistics>('GET', 'statistics', {
+          expect: 'storage_Statistics',
+          trace,
+        })
       ).body;
     },
     async health(timeoutMs) {
       await http.call('GET', 'health', { anonymous: true, timeoutMs, retries: 0 });
     },
-    async create(e) {
+    async create(e, trace) {
       const r = await http.call('POST', 'evaluations', {
         json: e,
+        trace,
         expect: 'storage_Evaluation',
         accept: [409],
       });

@@ -1,5 +1,6 @@
 import { GatewayError, isGatewayError } from '../lib/errors.js';
-import { currentTrace, traceparent } from '../lib/trace.js';
+import { traceparent } from '../lib/trace.js';
+import type { TraceContext } from '../lib/trace.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { EvaluationRequest, QueueBackend } from './evaluation.js';
@@ -12,6 +13,15 @@ export interface Accepted {
   backend: QueueBackend;
   queue_position: number | null;
   fallback: boolean;
+}
+
+/** What is handed over besides the evaluation itself. */
+export interface HandOverContext {
+  submittedAt: string;
+  batch: boolean;
+  owner: string | null;
+  /** The submitting request's trace context: sent to the queue service, kept in the Bull job. */
+  trace: TraceContext | undefined;
 }
 
 export interface HandOverDeps {
@@ -27,24 +37,24 @@ async function enqueue(
   backend: QueueBackend,
   evalId: string,
   e: Required<EvaluationRequest>,
-  submittedAt: string,
-  batch: boolean,
-  owner: string | null,
+  { submittedAt, batch, owner, trace }: HandOverContext,
 ): Promise<number | null> {
   if (backend === 'legacy') {
-    const answer = await deps.queue.submit({
-      eval_id: evalId,
-      code: e.code,
-      language: e.language,
-      engine: 'docker',
-      timeout: e.timeout,
-      priority: e.priority ? 2 : 1,
-      ...(owner ? { owner } : {}),
-    });
+    const answer = await deps.queue.submit(
+      {
+        eval_id: evalId,
+        code: e.code,
+        language: e.language,
+        engine: 'docker',
+        timeout: e.timeout,
+        priority: e.priority ? 2 : 1,
+        ...(owner ? { owner } : {}),
+      },
+      trace,
+    );
     return answer.position ?? null;
   }
   const { jobQueue, config } = deps;
-  const trace = currentTrace();
   if (!jobQueue)
     throw new GatewayError('GW_ERR_DOWNSTREAM_UNAVAILABLE', 'Job queue not configured');
   await jobQueue.add({
@@ -71,14 +81,12 @@ export async function handOver(
   order: QueueBackend[],
   evalId: string,
   e: Required<EvaluationRequest>,
-  submittedAt: string,
-  batch: boolean,
-  owner: string | null,
+  how: HandOverContext,
 ): Promise<Accepted> {
   const failures: [QueueBackend, unknown][] = [];
   for (const backend of order) {
     try {
-      const position = await enqueue(deps, backend, evalId, e, submittedAt, batch, owner);
+      const position = await enqueue(deps, backend, evalId, e, how);
       return {
         eval_id: evalId,
         backend,

@@ -2,7 +2,8 @@ import type { Config } from '../lib/config.js';
 import { GatewayError, isGatewayError } from '../lib/errors.js';
 import type { ValidationIssue } from '../lib/errors.js';
 import { newEvalId } from './ids.js';
-import { currentTrace, traceparent } from '../lib/trace.js';
+import { traceparent } from '../lib/trace.js';
+import type { TraceContext } from '../lib/trace.js';
 import type { GatewayStats } from '../lib/stats.js';
 import type { Logger } from '../lib/logger.js';
 import type { TrafficSplit } from './traffic-split.js';
@@ -27,6 +28,8 @@ export interface SubmitOptions {
   owner?: string | null;
   /** Pins the traffic split's choice (TRAFFIC_SPLIT_STICKY_HEADER). */
   stickyKey?: string;
+  /** The submitting request's trace context: in the events, the downstream call, the job. */
+  trace?: TraceContext;
 }
 
 export interface SubmitterDeps {
@@ -89,7 +92,7 @@ export class Submitter {
       priority: req.priority ?? false,
     };
     const submittedAt = new Date();
-    const trace = currentTrace();
+    const trace = opts.trace;
     const metadata = {
       submitted_at: submittedAt.toISOString(),
       timeout: e.timeout,
@@ -134,15 +137,12 @@ export class Submitter {
 
     let accepted: Accepted;
     try {
-      accepted = await handOver(
-        this.deps,
-        order,
-        evalId,
-        e,
-        metadata.submitted_at,
+      accepted = await handOver(this.deps, order, evalId, e, {
+        submittedAt: metadata.submitted_at,
         batch,
-        record.owner,
-      );
+        owner: record.owner,
+        trace,
+      });
     } catch (err) {
       stats.submitFailures++;
       // The client hears of the failure; the record must not be queued again behind its back.
@@ -201,15 +201,12 @@ export class Submitter {
       priority: rec.priority,
     };
     const submittedAt = rec.submitted_at.toISOString();
-    const accepted = await handOver(
-      this.deps,
-      order,
-      rec.eval_id,
-      e,
+    const accepted = await handOver(this.deps, order, rec.eval_id, e, {
       submittedAt,
-      rec.batch,
-      rec.owner,
-    );
+      batch: rec.batch,
+      owner: rec.owner,
+      trace: undefined,
+    });
     await this.deps.ledger.record({
       ...rec,
       backend: accepted.backend,

@@ -4,6 +4,7 @@ import { GatewayError, isGatewayError } from '../lib/errors.js';
 import type { Deps } from './types.js';
 import { isAdmin, mayAccess } from '../core/identity.js';
 import type { Identity } from '../core/identity.js';
+import type { TraceContext } from '../lib/trace.js';
 
 /** What is known of an evaluation: storage's record, else the gateway's own from submit time. */
 export interface Known {
@@ -43,10 +44,11 @@ export async function lookup(
   deps: Deps,
   id: string,
   who: Identity,
+  trace: TraceContext | undefined,
   withRecord = false,
 ): Promise<Known> {
   const checkOwner = !isAdmin(who);
-  const stored = await deps.storage.find(id);
+  const stored = await deps.storage.find(id, trace);
   const record = stored && !withRecord && !checkOwner ? null : await findRecord(deps, id);
   if (!stored && !record) throw notFound(id);
   if (checkOwner && !mayAccess(who, record?.owner)) throw notFound(id);
@@ -87,8 +89,10 @@ export async function recordCancelled(
   deps: Deps,
   id: string,
   how: { error: string; reason: string; terminate: boolean; inStorage: boolean },
+  trace: TraceContext | undefined,
 ): Promise<void> {
-  if (how.inStorage) await deps.storage.update(id, { status: 'cancelled', error: how.error });
+  if (how.inStorage)
+    await deps.storage.update(id, { status: 'cancelled', error: how.error }, trace);
   await noteStatus(deps, id, 'cancelled');
   await deps.events.publish('evaluation:cancelled', {
     eval_id: id,

@@ -5,11 +5,11 @@ import type { Deps, Handler } from './types.js';
 
 export function getQueueStatus(deps: Deps): Handler<'getQueueStatus'> {
   const { queue, split, stats } = deps;
-  return async () => {
+  return async ({ trace }) => {
     const bull = jobQueueStatus(deps);
     let legacy: components['schemas']['LegacyQueueStatus'];
     try {
-      legacy = { healthy: true, ...(await queue.status()) };
+      legacy = { healthy: true, ...(await queue.status(trace)) };
     } catch (err) {
       legacy = {
         healthy: false,

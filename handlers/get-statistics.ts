@@ -6,8 +6,8 @@ export function getStatistics({
   events,
   reconciler,
 }: Deps): Handler<'getStatistics'> {
-  return async () => {
-    const s = await storage.statistics();
+  return async ({ trace }) => {
+    const s = await storage.statistics(trace);
     return {
       status: 200,
       body: {

@@ -3,17 +3,20 @@ import type { Deps, Handler } from './types.js';
 import { summaryView } from './views.js';
 
 export function listEvaluations({ storage }: Deps): Handler<'listEvaluations'> {
-  return async ({ query, identity }) => {
+  return async ({ query, identity, trace }) => {
     const limit = query.limit ?? 20;
     const offset = query.offset ?? 0;
-    const page = await storage.list({
-      limit,
-      offset,
-      status: query.status,
-      language: query.language,
-      // A key lists its own owner's evaluations; an admin, and an open gateway, all of them.
-      ...(isAdmin(identity) || identity.via.kind === 'open' ? {} : { owner: identity.owner }),
-    });
+    const page = await storage.list(
+      {
+        limit,
+        offset,
+        status: query.status,
+        language: query.language,
+        // A key lists its own owner's evaluations; an admin, and an open gateway, all of them.
+        ...(isAdmin(identity) || identity.via.kind === 'open' ? {} : { owner: identity.owner }),
+      },
+      trace,
+    );
     const evaluations = page.evaluations.slice(0, limit).map(summaryView);
     return {
       status: 200,

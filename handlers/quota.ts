@@ -2,6 +2,7 @@ import { GatewayError } from '../lib/errors.js';
 import type { Identity } from '../core/identity.js';
 import type { EvaluationStateName } from '../core/ports/storage-service.js';
 import type { Deps } from './types.js';
+import type { TraceContext } from '../lib/trace.js';
 
 const UNFINISHED: EvaluationStateName[] = ['submitted', 'queued', 'provisioning', 'running'];
 
@@ -11,12 +12,17 @@ const UNFINISHED: EvaluationStateName[] = ['submitted', 'queued', 'provisioning'
  * submit from its queued event, so two submits in the same instant can both pass: the quota
  * bounds sustained use, not each millisecond.
  */
-export async function assertQuota(deps: Deps, who: Identity, adding: number): Promise<void> {
+export async function assertQuota(
+  deps: Deps,
+  who: Identity,
+  adding: number,
+  trace: TraceContext | undefined,
+): Promise<void> {
   const quota = who.maxConcurrent;
   if (!quota) return;
   const pages = await Promise.all(
     UNFINISHED.map((status) =>
-      deps.storage.list({ limit: 1, offset: 0, status, owner: who.owner }),
+      deps.storage.list({ limit: 1, offset: 0, status, owner: who.owner }, trace),
     ),
   );
   const busy = pages.reduce((n, p) => n + p.total, 0);

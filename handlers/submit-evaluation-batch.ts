@@ -13,7 +13,7 @@ export const BATCH_CONCURRENCY = 8;
 
 export function submitEvaluationBatch(deps: Deps): Handler<'submitEvaluationBatch'> {
   const { ledger, submitter } = deps;
-  return async ({ body, headers, client, stickyKey, identity }) => {
+  return async ({ body, headers, client, stickyKey, identity, trace }) => {
     // Every item is checked before any is queued: a batch is rejected whole or processed whole.
     const issues = body.evaluations.flatMap((item, i) =>
       submitter.check(item, `/evaluations/${i}`),
@@ -26,7 +26,7 @@ export function submitEvaluationBatch(deps: Deps): Handler<'submitEvaluationBatc
       `${client}:submitEvaluationBatch`,
       body,
       async () => {
-        await assertQuota(deps, identity, body.evaluations.length);
+        await assertQuota(deps, identity, body.evaluations.length, trace);
         const results = await mapConcurrent(
           body.evaluations,
           BATCH_CONCURRENCY,
@@ -39,6 +39,7 @@ export function submitEvaluationBatch(deps: Deps): Handler<'submitEvaluationBatc
                 client,
                 owner: identity.owner,
                 stickyKey,
+                trace,
               });
               return { index, status: 'queued', ...a };
             } catch (err) {

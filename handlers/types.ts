@@ -17,6 +17,7 @@ import type { ApiKeys } from '../core/api-keys.js';
 import type { MetricsView } from '../core/ports/metrics.js';
 import type { Submitter } from '../core/submitter.js';
 import type { TrafficSplit } from '../core/traffic-split.js';
+import type { TraceContext } from '../lib/trace.js';
 
 export type OperationId = keyof operations;
 
@@ -65,6 +66,8 @@ export interface Request<O extends OperationId> {
   stickyKey: string | undefined;
   /** Whose request it is and what it may do. */
   identity: Identity;
+  /** The request's W3C trace context (absent with TRACING=false): pass it to every call made. */
+  trace: TraceContext | undefined;
 }
 
 export type Handler<O extends OperationId> = (req: Request<O>) => Promise<Reply<O>> | Reply<O>;

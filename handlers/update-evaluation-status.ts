@@ -6,10 +6,10 @@ import { statusView } from './views.js';
 
 export function updateEvaluationStatus(deps: Deps): Handler<'updateEvaluationStatus'> {
   const { storage, events } = deps;
-  return async ({ params, body }) => {
+  return async ({ params, body, trace }) => {
     const id = params.eval_id;
     const to = body.status;
-    const current = await storage.get(id);
+    const current = await storage.get(id, trace);
     if (isTerminal(current.status)) {
       throw new GatewayError(
         'GW_ERR_EVALUATION_TERMINAL',
@@ -23,15 +23,19 @@ export function updateEvaluationStatus(deps: Deps): Handler<'updateEvaluationSta
       );
     }
     const reason = body.reason;
-    const updated = await storage.update(id, {
-      status: to,
-      ...(reason !== undefined && to !== 'completed' ? { error: reason } : {}),
-      metadata: {
-        ...(current.metadata ?? {}),
-        status_set_by: 'admin',
-        ...(reason ? { status_reason: reason } : {}),
+    const updated = await storage.update(
+      id,
+      {
+        status: to,
+        ...(reason !== undefined && to !== 'completed' ? { error: reason } : {}),
+        metadata: {
+          ...(current.metadata ?? {}),
+          status_set_by: 'admin',
+          ...(reason ? { status_reason: reason } : {}),
+        },
       },
-    });
+      trace,
+    );
     await noteStatus(deps, id, to);
     const view = statusView(updated);
     if (to === 'completed') {

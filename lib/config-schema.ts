@@ -99,6 +99,8 @@ export const CONFIG_SCHEMA = section({
     authFailuresPerMinute: int('AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
     accessLogSample: number('ACCESS_LOG_SAMPLE', 1, 0, 1),
     metricsToken: optional(text('METRICS_TOKEN')),
+    metricsEnabled: bool('METRICS_ENABLED', true),
+    tracing: bool('TRACING', true),
     jwtJwksUrl: optional(url('JWT_JWKS_URL', HTTP)),
     jwtPublicKey: optional(text('JWT_PUBLIC_KEY')),
     jwtIssuer: optional(text('JWT_ISSUER')),

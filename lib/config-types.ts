@@ -35,6 +35,10 @@ export interface Config {
     rateLimitPerMinute: number;
     /** When set, `/metrics` needs `Authorization: Bearer <it>`. */
     metricsToken?: string;
+    /** Per-request metrics and `/metrics` (off: 404). */
+    metricsEnabled: boolean;
+    /** W3C trace context: accepted or made per request, passed downstream, in jobs and events. */
+    tracing: boolean;
     /** The share (0–1) of access-log lines kept; server errors are always logged. */
     accessLogSample: number;
     /** JWT bearer tokens: verified against a JWKS URL or a public key (PEM). */

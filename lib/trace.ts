@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomHex } from './random.js';
 
 /** A W3C trace context (https://www.w3.org/TR/trace-context/): the trace and this span. */
@@ -11,7 +10,6 @@ export interface TraceContext {
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
-const storage = new AsyncLocalStorage<TraceContext>();
 
 /**
  * The context of a request: the caller's trace (from a valid `traceparent`) with a new span of
@@ -26,13 +24,3 @@ export function traceFrom(header: string | undefined): TraceContext {
 }
 
 export const traceparent = (t: TraceContext): string => `00-${t.traceId}-${t.spanId}-${t.flags}`;
-
-/** Runs `fn` with `trace` as the current context of everything it calls, awaited or not. */
-export function withTrace<T>(trace: TraceContext, fn: () => T): T {
-  return storage.run(trace, fn);
-}
-
-/** The context of the request being served, if any. */
-export function currentTrace(): TraceContext | undefined {
-  return storage.getStore();
-}

@@ -27,6 +27,17 @@ export interface CaseReport {
   target_ratio: number | null;
 }
 
+/** One case on a gateway with metrics, access log and tracing on, and the same with them off. */
+export interface ObservabilityReport {
+  case: string;
+  on: SideReport;
+  off: SideReport;
+  /** The share of throughput they take: 1 − on/off. */
+  cost: number;
+  cpu_us_added: number;
+  target: number;
+}
+
 export interface BenchReport {
   date: string;
   machine: {
@@ -46,6 +57,7 @@ export interface BenchReport {
     rss_idle: { floor_mb: number; gateway_mb: number; gateway_bull_mb: number };
   };
   websocket: WsFigures[];
+  observability: ObservabilityReport[];
 }
 
 /** Writes BENCHMARKS.md from a bench report: the figures, the machine, how to reproduce. */
@@ -64,6 +76,12 @@ export function recordBenchmarks(report: BenchReport): void {
     .map(
       (w) =>
         `| ${w.clients} | ${w.connected} | ${w.events} | ${w.p50_ms} | ${w.p99_ms} | ${w.rss_idle_mb} → ${w.rss_connected_mb} → ${w.rss_after_mb} | ${Math.round(w.gateway_cpu_during_events * 100)}% |`,
+    )
+    .join('\n');
+  const obs = report.observability
+    .map(
+      (o) =>
+        `| ${o.case} | ${o.on.rps_median} | ${o.off.rps_median} | ${o.on.cpu_us_per_request} / ${o.off.cpu_us_per_request} | **${(o.cost * 100).toFixed(1)}%** ${o.cost < o.target ? '✓' : '✗'} |`,
     )
     .join('\n');
   const cold = report.cold_start;
@@ -101,6 +119,14 @@ so their own receive cost is included.
 | clients | connected | events | p50 ms | p99 ms | gateway RSS MB idle → connected → after | gateway CPU during events |
 |---|---|---|---|---|---|---|
 ${ws}
+
+What metrics, the access log and trace context cost (\`scripts/bench-observability.ts\`): the same
+build with them on (the defaults, every request logged at info) and off (\`METRICS_ENABLED=false\`,
+\`TRACING=false\`, \`LOG_LEVEL=warn\`), alternating rounds. Aim: under 10% of the throughput.
+
+| case | on req/s | off req/s | µs/req on / off | cost |
+|---|---|---|---|---|
+${obs}
 
 ## Reproduce
 

@@ -146,7 +146,7 @@ export function attachWebSocket(
 
   async function snapshot(c: Connection, id: string): Promise<void> {
     try {
-      const { stored, record } = await lookup(deps, id, c.who);
+      const { stored, record } = await lookup(deps, id, c.who, undefined);
       const evaluation = statusView(stored ?? fromRecord(record!));
       c.send(
         message({

@@ -1,3 +1,4 @@
+import type { TraceContext } from '../../lib/trace.js';
 import type { components } from '../../generated/types/executor.js';
 import type { ExecutorTarget } from '../../lib/config.js';
 
@@ -10,6 +11,6 @@ export interface Executors {
   /** The URL an executor id maps to: EXECUTOR_URLS first, else EXECUTOR_URL_TEMPLATE. */
   urlOf(executorId: string): string;
   /** Kill an evaluation's process; GW_ERR_NOT_RUNNING when the executor runs nothing by that id. */
-  kill(executorId: string, evalId: string): Promise<KillAnswer>;
+  kill(executorId: string, evalId: string, trace?: TraceContext): Promise<KillAnswer>;
   health(executorId: string, timeoutMs: number): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { TraceContext } from '../../lib/trace.js';
 import type { components } from '../../generated/types/queue.js';
 
 export type TaskRequest = components['schemas']['TaskRequest'];
@@ -9,16 +10,17 @@ export type NextTask = NonNullable<components['schemas']['NextTask']>;
 export type RemoveOutcome = 'removed' | 'unknown' | 'taken';
 
 /** The legacy queue service (`spec/downstream/queue.yaml`). */
+/** Calls made for a request take its trace context (`trace`), passed on as `traceparent`. */
 export interface QueueService {
   readonly displayUrl: string;
   /** Queue an evaluation; resolves with its position when the queue reports one. */
-  submit(task: TaskRequest): Promise<TaskAccepted>;
+  submit(task: TaskRequest, trace?: TraceContext): Promise<TaskAccepted>;
   /** Whether the queue holds the task (waiting or taken by a worker). */
-  holds(evalId: string): Promise<boolean>;
+  holds(evalId: string, trace?: TraceContext): Promise<boolean>;
   /** Take a task out of the queue before a worker does. */
-  remove(evalId: string): Promise<RemoveOutcome>;
+  remove(evalId: string, trace?: TraceContext): Promise<RemoveOutcome>;
   /** Queue counts. */
-  status(): Promise<QueueCounts>;
+  status(trace?: TraceContext): Promise<QueueCounts>;
   /** Resolves when the service answers its health check. */
   health(timeoutMs: number): Promise<void>;
   /** For workers: takes the next task, or null when the queue is empty. */

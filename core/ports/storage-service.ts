@@ -1,3 +1,4 @@
+import type { TraceContext } from '../../lib/trace.js';
 import type { components } from '../../generated/types/storage.js';
 
 export type StoredEvaluation = components['schemas']['Evaluation'];
@@ -18,21 +19,22 @@ export interface ListQuery {
 }
 
 /** The storage service (`spec/downstream/storage.yaml`). */
+/** Calls made for a request take its trace context (`trace`), passed on as `traceparent`. */
 export interface StorageService {
   readonly displayUrl: string;
   /** One evaluation; GW_ERR_EVALUATION_NOT_FOUND when storage has none by that id. */
-  get(id: string): Promise<StoredEvaluation>;
+  get(id: string, trace?: TraceContext): Promise<StoredEvaluation>;
   /** Like get, but null instead of the 404. */
-  find(id: string): Promise<StoredEvaluation | null>;
-  list(query: ListQuery): Promise<EvaluationPage>;
+  find(id: string, trace?: TraceContext): Promise<StoredEvaluation | null>;
+  list(query: ListQuery, trace?: TraceContext): Promise<EvaluationPage>;
   /** Partial update; 409 from storage (a move the state machine forbids) becomes GW_ERR_EVALUATION_TERMINAL. */
-  update(id: string, patch: EvaluationUpdate): Promise<StoredEvaluation>;
+  update(id: string, patch: EvaluationUpdate, trace?: TraceContext): Promise<StoredEvaluation>;
   /** Where the evaluation runs, or null when it does not run. */
-  running(id: string): Promise<RunningInfo | null>;
-  statistics(): Promise<StorageStatistics>;
+  running(id: string, trace?: TraceContext): Promise<RunningInfo | null>;
+  statistics(trace?: TraceContext): Promise<StorageStatistics>;
   health(timeoutMs: number): Promise<void>;
   /** For workers: creates the evaluation; false when it exists already. */
-  create(e: EvaluationCreate): Promise<boolean>;
+  create(e: EvaluationCreate, trace?: TraceContext): Promise<boolean>;
   /** For workers: records where the evaluation runs. */
   markRunning(
     id: string,

@@ -458,7 +458,7 @@ export interface paths {
          *     class, durations by operation, submissions by backend, fallbacks, the configured and
          *     observed traffic split, events held and dropped, the reconciler's work, and the process's
          *     own figures. When `METRICS_TOKEN` is set, it needs `Authorization: Bearer <METRICS_TOKEN>`
-         *     (401 otherwise).
+         *     (401 otherwise); with `METRICS_ENABLED=false` it answers 404.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -1788,6 +1788,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
         };
     };
 }

@@ -2,6 +2,7 @@ import type { Context } from 'openapi-backend';
 import type { CheckedRequest, Contract } from '../../lib/http/openapi.js';
 import type { RouteOperation } from '../../lib/http/router.js';
 import type { Identity } from '../../core/identity.js';
+import type { TraceContext } from '../../lib/trace.js';
 import type { AnyReply, Handlers, OperationId, Request } from '../../handlers/types.js';
 
 /** Who is calling and how: what the listener's earlier stages learnt about the request. */
@@ -14,6 +15,8 @@ export interface RequestState {
   /** The matched operation's route template and id, once routed (access log, metrics). */
   route?: string;
   operation?: string;
+  /** The W3C trace context, unless TRACING is off. */
+  trace: TraceContext | undefined;
 }
 
 /**
@@ -38,6 +41,7 @@ export function createDispatch(
         client: state.client,
         stickyKey: state.stickyKey,
         identity: state.identity,
+        trace: state.trace,
       }),
     );
   }

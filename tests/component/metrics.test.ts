@@ -57,6 +57,17 @@ describe('Prometheus metrics', () => {
     expect(after).to.not.match(/eval_\d{8}/); // no ids in labels
   });
 
+  it('answers 404 with METRICS_ENABLED=false', async () => {
+    const off = await startGateway({ METRICS_ENABLED: 'false' });
+    try {
+      const r = await off.call('GET', '/metrics');
+      expect(r.status).to.equal(404);
+      expect(r.body.detail).to.match(/METRICS_ENABLED/);
+    } finally {
+      await off.close();
+    }
+  });
+
   it('wants the METRICS_TOKEN when one is set', async () => {
     const r = await gw.call('GET', '/metrics');
     expect(r.status).to.equal(401);

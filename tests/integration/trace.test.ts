@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Bull from 'bull';
 import nock from 'nock';
-import { QUEUE, startGateway } from '../helpers/harness.js';
+import { QUEUE, STORAGE, startGateway } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
 import { REDIS_URL, dropRedisPrefix, uniqueName } from '../helpers/services.js';
 
@@ -65,6 +65,27 @@ describe('trace context (traceparent)', () => {
         .and.not.equal(TRACE); // a new trace
     } finally {
       await legacy.close();
+    }
+  });
+
+  it('passes the trace on reads and cancels too, and sends none with TRACING=false', async () => {
+    const id = 'eval_20240701_120000_abc123def456';
+    const seen: (string | undefined)[] = [];
+    nock(STORAGE)
+      .get(`/evaluations/${id}`)
+      .times(2)
+      .reply(function () {
+        seen.push(this.req.headers.traceparent);
+        return [404, { detail: 'Not Found' }];
+      });
+    const off = await startGateway({ TRACING: 'false' });
+    try {
+      await gw.call('GET', `/api/eval-status/${id}`, { headers: { traceparent: CALLER } });
+      await off.call('GET', `/api/eval-status/${id}`, { headers: { traceparent: CALLER } });
+      expect(traceOf(seen[0])?.[1]).to.equal(TRACE);
+      expect(seen[1]).to.equal(undefined);
+    } finally {
+      await off.close();
     }
   });
 });
