@@ -5,7 +5,10 @@ import type { DownstreamOptions } from './http.js';
 import type { Executors, KillAnswer } from '../core/ports/executors.js';
 export type { Executors, KillAnswer } from '../core/ports/executors.js';
 
-export interface ExecutorsOptions extends Omit<DownstreamOptions, 'displayName' | 'baseUrl'> {
+export interface ExecutorsOptions extends Omit<
+  DownstreamOptions,
+  'displayName' | 'baseUrl' | 'service'
+> {
   known: readonly ExecutorTarget[];
   urlTemplate: string;
 }
@@ -26,7 +29,12 @@ export function createExecutors(opts: ExecutorsOptions): Executors {
   const client = (id: string): DownstreamHttp => {
     let c = clients.get(id);
     if (!c) {
-      c = new DownstreamHttp({ ...opts, baseUrl: urlOf(id), displayName: `Executor ${id}` });
+      c = new DownstreamHttp({
+        ...opts,
+        baseUrl: urlOf(id),
+        displayName: `Executor ${id}`,
+        service: 'executor',
+      });
       clients.set(id, c);
     }
     return c;
@@ -34,6 +42,8 @@ export function createExecutors(opts: ExecutorsOptions): Executors {
   return {
     known: opts.known,
     urlOf,
+    circuits: () =>
+      Object.fromEntries([...clients].map(([id, c]) => [`executor:${id}`, c.circuitState])),
     async kill(executorId, evalId, trace) {
       const r = await client(executorId).call<KillAnswer>(
         'POST',

@@ -6,11 +6,15 @@ import type { SchemaName } from '../generated/validators/schema-names.js';
 import { redact } from '../lib/config.js';
 import { SIGNATURE_HEADER, signRequest } from '../lib/signing.js';
 import { traceparent } from '../lib/trace.js';
+import { Circuit, RetryBudget } from './circuit.js';
+import type { CircuitOptions, CircuitStateName } from './circuit.js';
 import type { TraceContext } from '../lib/trace.js';
 
 export interface DownstreamOptions {
   /** Used in error details: "Storage service unavailable". */
   displayName: string;
+  /** The service's name in metrics: `queue`, `storage`, `executor`. */
+  service: string;
   baseUrl: string;
   apiKey: string;
   timeoutMs: number;
@@ -21,7 +25,16 @@ export interface DownstreamOptions {
    * not be reached or did not answer in time (`false`) — the health monitor's passive checks.
    */
   observe?: (reachable: boolean, err?: GatewayError) => void;
+  /** The service's circuit breaker; none when absent. */
+  circuit?: CircuitOptions;
+  /** Told when the circuit changes state. */
+  onCircuit?: (service: string, state: CircuitStateName) => void;
+  /** Told of every call (health checks aside): how long it took and how it ended. */
+  record?: (service: string, seconds: number, outcome: CallOutcome) => void;
 }
+
+/** How a call ended, for metrics. */
+export type CallOutcome = 'ok' | 'unavailable' | 'timeout' | 'bad_gateway' | 'circuit_open';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -81,8 +94,15 @@ export class DownstreamHttp {
   private readonly host: string;
   private readonly port: number;
   private readonly basePath: string;
+  private readonly circuit: Circuit;
+  private readonly budget = new RetryBudget();
 
   constructor(private readonly opts: DownstreamOptions) {
+    this.circuit = new Circuit(
+      opts.displayName,
+      opts.circuit ?? { failureRatio: 0, windowMs: 1, minimumRps: 1, openMs: 1 },
+      (state) => opts.onCircuit?.(opts.service, state),
+    );
     this.baseUrl = opts.baseUrl;
     const url = new URL(opts.baseUrl);
     const secure = url.protocol === 'https:';
@@ -91,6 +111,11 @@ export class DownstreamHttp {
     this.host = url.hostname;
     this.port = url.port ? Number(url.port) : secure ? 443 : 80;
     this.basePath = url.pathname.replace(/\/+$/, '');
+  }
+
+  /** The state of the service's circuit breaker. */
+  get circuitState(): CircuitStateName {
+    return this.circuit.state;
   }
 
   /** Where the service is, with any credentials removed. */
@@ -138,10 +163,32 @@ export class DownstreamHttp {
     });
   }
 
+  /**
+   * One call: through the service's circuit breaker (health checks aside: they must reach a
+   * service whose circuit is open), timed and counted for metrics.
+   */
   async call<T>(
     method: Method,
     path: string,
     opts: CallOptions = {},
+  ): Promise<DownstreamAnswer<T>> {
+    if (opts.anonymous) return this.exchange<T>(method, path, opts);
+    const started = performance.now();
+    let outcome: CallOutcome = 'ok';
+    try {
+      return await this.circuit.run(() => this.exchange<T>(method, path, opts));
+    } catch (err) {
+      outcome = outcomeOf(err);
+      throw err;
+    } finally {
+      this.opts.record?.(this.opts.service, (performance.now() - started) / 1000, outcome);
+    }
+  }
+
+  private async exchange<T>(
+    method: Method,
+    path: string,
+    opts: CallOptions,
   ): Promise<DownstreamAnswer<T>> {
     const name = this.opts.displayName;
     let target = `${this.basePath}/${path}`;
@@ -167,6 +214,11 @@ export class DownstreamHttp {
       headers['content-length'] = String(Buffer.byteLength(body));
     }
     const retries = IDEMPOTENT.has(method) ? (opts.retries ?? this.opts.retries) : 0;
+    const budget = opts.anonymous ? undefined : this.budget;
+    budget?.earn();
+    // A retry is made while attempts are left and, for real calls, the service's budget allows.
+    const retry = (attempt: number): boolean =>
+      attempt < retries && (budget === undefined || budget.spend());
     let answer: { status: number; text: string };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -178,7 +230,7 @@ export class DownstreamHttp {
           opts.timeoutMs ?? this.opts.timeoutMs,
         );
       } catch (err) {
-        if (attempt < retries) {
+        if (retry(attempt)) {
           await sleep(Math.min(50 * 2 ** attempt, 500));
           continue;
         }
@@ -187,7 +239,7 @@ export class DownstreamHttp {
           this.opts.observe?.(false, failure);
         throw failure;
       }
-      if (attempt < retries && RETRY_STATUSES.has(answer.status)) {
+      if (RETRY_STATUSES.has(answer.status) && retry(attempt)) {
         await sleep(Math.min(50 * 2 ** attempt, 500));
         continue;
       }
@@ -241,6 +293,14 @@ export class DownstreamHttp {
     }
     return new GatewayError('GW_ERR_BAD_GATEWAY', `${name} request failed`, { cause: err });
   }
+}
+
+function outcomeOf(err: unknown): CallOutcome {
+  if (!(err instanceof GatewayError)) return 'bad_gateway';
+  if (err.expected) return 'circuit_open';
+  if (err.code === 'GW_ERR_DOWNSTREAM_TIMEOUT') return 'timeout';
+  if (err.code === 'GW_ERR_DOWNSTREAM_UNAVAILABLE') return 'unavailable';
+  return 'bad_gateway';
 }
 
 function detailOf(body: unknown): string {

@@ -15,10 +15,15 @@ export type {
   TaskRequest,
 } from '../core/ports/queue-service.js';
 
-export function createQueueService(opts: Omit<DownstreamOptions, 'displayName'>): QueueService {
-  const http = new DownstreamHttp({ ...opts, displayName: 'Queue service' });
+export function createQueueService(
+  opts: Omit<DownstreamOptions, 'displayName' | 'service'>,
+): QueueService {
+  const http = new DownstreamHttp({ ...opts, displayName: 'Queue service', service: 'queue' });
   return {
     displayUrl: http.displayUrl,
+    get circuit() {
+      return http.circuitState;
+    },
     async submit(task, trace) {
       const r = await http.call<TaskAccepted>('POST', 'tasks', {
         json: task,

@@ -22,7 +22,7 @@ export type {
   StoredEvaluation,
 } from '../core/ports/storage-service.js';
 
-export interface StorageOptions extends Omit<DownstreamOptions, 'displayName'> {
+export interface StorageOptions extends Omit<DownstreamOptions, 'displayName' | 'service'> {
   /** Keep terminal evaluations in memory (`ENABLE_CACHING`); they never change again. */
   cacheTerminal?: number;
 }
@@ -31,7 +31,7 @@ const notFound = (id: string): GatewayError =>
   new GatewayError('GW_ERR_EVALUATION_NOT_FOUND', `No evaluation has the id ${id}`);
 
 export function createStorageService(opts: StorageOptions): StorageService {
-  const http = new DownstreamHttp({ ...opts, displayName: 'Storage service' });
+  const http = new DownstreamHttp({ ...opts, displayName: 'Storage service', service: 'storage' });
   const cacheSize = opts.cacheTerminal ?? 0;
   const cache = new Map<string, StoredEvaluation>();
   const remember = (e: StoredEvaluation): StoredEvaluation => {
@@ -56,6 +56,9 @@ export function createStorageService(opts: StorageOptions): StorageService {
 
   return {
     displayUrl: http.displayUrl,
+    get circuit() {
+      return http.circuitState;
+    },
     find,
     async get(id, trace) {
       const e = await find(id, trace);

@@ -165,6 +165,13 @@ export const CONFIG_SCHEMA = section({
     graceMs: int('HEALTH_GRACE_MS', 120_000, 0, HOUR_MS),
     graceIntervalMs: int('HEALTH_GRACE_INTERVAL_MS', 500, 100, HOUR_MS),
   }),
+  circuit: section({
+    failureRatio: number('CIRCUIT_FAILURE_RATIO', 0.5, 0, 0.99),
+    windowMs: int('CIRCUIT_WINDOW_MS', 10_000, 100, HOUR_MS),
+    minimumRps: number('CIRCUIT_MIN_RPS', 1, 0.01, 1_000_000),
+    openMs: int('CIRCUIT_OPEN_MS', 5_000, 10, HOUR_MS),
+  }),
+  metricsSampleMs: int('METRICS_SAMPLE_MS', 5_000, 100, HOUR_MS),
   durability: section({
     reconcileGraceMs: int('RECONCILE_GRACE_MS', 60_000, 1_000, HOUR_MS),
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 10_000, 100, HOUR_MS),

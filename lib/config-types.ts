@@ -125,6 +125,16 @@ export interface Config {
     maxBufferedBytes: number;
   };
   health: { intervalMs: number; graceMs: number; graceIntervalMs: number };
+  /** Circuit breakers, one per downstream service: when one opens and how long it stays open. */
+  circuit: {
+    /** Share (0–1) of failed calls in the window that opens it; 0 turns breakers off. */
+    failureRatio: number;
+    windowMs: number;
+    minimumRps: number;
+    openMs: number;
+  };
+  /** Queue depths for metrics are sampled this often. */
+  metricsSampleMs: number;
   /** What keeps an accepted evaluation from being lost: the reconciler and the event buffer. */
   durability: {
     /** An accepted evaluation showing no progress this long is looked at. */

@@ -126,11 +126,18 @@ export class GatewayError extends Error {
   readonly status: number;
   readonly errors: ValidationIssue[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  /** A failure already reported once where it began (an open circuit): logged at debug. */
+  readonly expected: boolean;
 
   constructor(
     code: ErrorCode,
     detail: string,
-    opts: { cause?: unknown; errors?: ValidationIssue[]; headers?: Record<string, string> } = {},
+    opts: {
+      cause?: unknown;
+      errors?: ValidationIssue[];
+      headers?: Record<string, string>;
+      expected?: boolean;
+    } = {},
   ) {
     // An answer, not a fault: no stack to capture (it cost a tenth of a 422's CPU). A fault's
     // own error, carried as `cause`, keeps its stack for the logs.
@@ -143,6 +150,7 @@ export class GatewayError extends Error {
     this.status = ERRORS[code].status;
     this.errors = opts.errors;
     this.headers = opts.headers;
+    this.expected = opts.expected ?? false;
   }
 }
 

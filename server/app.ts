@@ -187,6 +187,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     // may come in the URL too.
     createUpgradeCheck(identify, bearer),
   );
+  deps.metrics.watchWebSockets(ws);
 
   return {
     server,

@@ -17,11 +17,14 @@ export interface ServerDeps extends Deps {
   health: HealthMonitor;
   reconciler: Reconciler;
   metrics: Metrics;
+  depths: DepthSampler;
 }
 import { HealthMonitor } from './health.js';
 import { Submitter } from '../core/submitter.js';
 import { Reconciler } from '../core/reconciler.js';
 import { createMetrics } from './metrics.js';
+import { DepthSampler } from './depth-sampler.js';
+import type { CallOutcome } from '../clients/http.js';
 import type { Metrics } from './metrics.js';
 import { loadSpec } from '../lib/spec.js';
 
@@ -39,10 +42,20 @@ export async function createDeps(
   /** An event bus made by the caller (shared with an embedded platform). */
   given: { events?: EventBus; warnings?: readonly string[] } = {},
 ): Promise<ServerDeps> {
+  const metrics = createMetrics();
   const http = {
     apiKey: config.gateway.internalApiKey,
     timeoutMs: config.gateway.downstreamTimeoutMs,
     retries: config.gateway.downstreamRetries,
+    circuit: config.circuit,
+    onCircuit: (service: string, state: string) => {
+      if (state === 'open') logger.warn({ service }, 'circuit opened: calls refused at once');
+      else logger.info({ service, state }, `circuit ${state.replace('_', '-')}`);
+    },
+    record: config.gateway.metricsEnabled
+      ? (service: string, seconds: number, outcome: CallOutcome) =>
+          metrics.downstream(service, seconds, outcome)
+      : undefined,
   };
   // Every real call tells the health monitor (made below, from these clients) what it found.
   const watching: { monitor?: HealthMonitor } = {};
@@ -100,8 +113,12 @@ export async function createDeps(
       : undefined;
   const health = (watching.monitor = new HealthMonitor({
     warnings: given.warnings ?? [],
-    queue: { url: queue.displayUrl, check: (t) => queue.health(t) },
-    storage: { url: storage.displayUrl, check: (t) => storage.health(t) },
+    queue: { url: queue.displayUrl, check: (t) => queue.health(t), circuit: () => queue.circuit },
+    storage: {
+      url: storage.displayUrl,
+      check: (t) => storage.health(t),
+      circuit: () => storage.circuit,
+    },
     // States and latencies only: Redis and PostgreSQL addresses stay out of /api/status.
     redis: config.gateway.redisUrl
       ? { check: () => events.ping() }
@@ -113,7 +130,11 @@ export async function createDeps(
     executors: Object.fromEntries(
       config.gateway.executors.map((e) => [
         e.id,
-        { url: e.url, check: (t: number) => executors.health(e.id, t) },
+        {
+          url: e.url,
+          check: (t: number) => executors.health(e.id, t),
+          circuit: () => executors.circuits()[`executor:${e.id}`] ?? 'closed',
+        },
       ]),
     ),
     intervalMs: config.health.intervalMs,
@@ -145,10 +166,23 @@ export async function createDeps(
       maxRequeues: config.durability.reconcileMaxRequeues,
     },
   );
-  const metrics = createMetrics({ stats, events, split, reconciler });
+  const depths = new DepthSampler(queue, jobQueue, config.metricsSampleMs, logger);
+  metrics.watch({
+    stats,
+    events,
+    split,
+    reconciler,
+    circuits: () => ({
+      queue: queue.circuit,
+      storage: storage.circuit,
+      ...executors.circuits(),
+    }),
+    depths: () => depths.depths,
+  });
   return {
     config,
     metrics,
+    depths,
     queue,
     storage,
     executors,
@@ -169,6 +203,7 @@ export async function createDeps(
 /** Closes every connection the dependencies hold. */
 export async function closeDeps(deps: ServerDeps): Promise<void> {
   deps.health.stop();
+  deps.depths.stop();
   await deps.reconciler.stop();
   await Promise.allSettled([deps.events.close(), deps.jobQueue?.close(), deps.ledger.close()]);
 }

@@ -11,6 +11,8 @@ export interface HealthProbe {
   /** A disabled probe is reported as `disabled` and never run (e.g. Redis when not configured). */
   disabled?: boolean;
   check(timeoutMs: number): Promise<void>;
+  /** The gateway's circuit breaker for the service, when it has one. */
+  circuit?: () => ServiceHealth['circuit'];
 }
 
 export interface HealthMonitorOptions {
@@ -188,7 +190,7 @@ export class HealthMonitor implements HealthView {
   private state(key: string): ServiceHealth {
     const e = this.entries.get(key);
     if (!e) throw new Error(`no probe ${key}`);
-    return { ...e.state };
+    return e.probe.circuit ? { ...e.state, circuit: e.probe.circuit() } : { ...e.state };
   }
 
   /** Ready when the last checks of the queue and storage services passed. */
@@ -205,8 +207,8 @@ export class HealthMonitor implements HealthView {
     const jobQueue = this.state('job_queue');
     const gatewayStore = this.state('gateway_store');
     const executors: Record<string, ServiceHealth> = {};
-    for (const [key, e] of this.entries) {
-      if (key.startsWith('executor:')) executors[key.slice('executor:'.length)] = { ...e.state };
+    for (const key of this.entries.keys()) {
+      if (key.startsWith('executor:')) executors[key.slice('executor:'.length)] = this.state(key);
     }
     const optional = [redis, jobQueue, gatewayStore, ...Object.values(executors)];
     let status: PlatformStatus['status'];

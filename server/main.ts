@@ -20,6 +20,7 @@ const gateway = await composeGateway(config, configOrExit, process.env, logger).
 const { deps, app } = gateway;
 const address = await app.listen(gateway.config.gateway.port, gateway.config.gateway.host);
 deps.health.start();
+deps.depths.start();
 deps.reconciler.start();
 // Idempotency keys past their TTL are forgotten hourly (a claim also replaces an expired key).
 const prune = setInterval(() => {

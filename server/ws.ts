@@ -29,6 +29,9 @@ export interface WsOptions {
 export interface WsServer {
   /** Connections open now. */
   readonly clients: number;
+  /** Messages sent and received since start. */
+  readonly sent: number;
+  readonly received: number;
   close(): Promise<void>;
 }
 
@@ -59,6 +62,8 @@ class Connection {
     private readonly maxBuffered: number,
     /** Whose connection it is: a snapshot of another owner's evaluation is refused. */
     readonly who: Identity,
+    /** Messages sent over every connection of the listener. */
+    private readonly counts: { sent: number },
   ) {}
 
   send(text: string | Buffer): void {
@@ -70,6 +75,7 @@ class Connection {
       return;
     }
     this.ws.send(text, { binary: false });
+    this.counts.sent++;
   }
 
   deliver(evalId: string, text: Buffer): void {
@@ -222,7 +228,11 @@ export function attachWebSocket(
     c.send(message({ type: 'subscribed', eval_ids: [...c.ids], all: c.all }));
   }
 
+  /** Messages since start, over every connection. */
+  const counts = { sent: 0, received: 0 };
+
   function onMessage(c: Connection, data: Buffer, isBinary: boolean): void {
+    counts.received++;
     let m: unknown;
     try {
       m = JSON.parse(data.toString('utf8'));
@@ -252,7 +262,7 @@ export function attachWebSocket(
   }
 
   function onConnection(ws: WebSocket, url: URL, who: Identity): void {
-    const c = new Connection(ws, opts.maxBufferedBytes, who);
+    const c = new Connection(ws, opts.maxBufferedBytes, who, counts);
     all.add(c);
     // Messages wait until the bus subscription is in place, so that no event falls between a
     // snapshot and the stream after it; they keep their order.
@@ -323,6 +333,12 @@ export function attachWebSocket(
   return {
     get clients() {
       return all.size;
+    },
+    get sent() {
+      return counts.sent;
+    },
+    get received() {
+      return counts.received;
     },
     close() {
       clearInterval(timer);

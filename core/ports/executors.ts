@@ -10,6 +10,8 @@ export interface Executors {
   readonly known: readonly ExecutorTarget[];
   /** The URL an executor id maps to: EXECUTOR_URLS first, else EXECUTOR_URL_TEMPLATE. */
   urlOf(executorId: string): string;
+  /** The circuit state of each executor called so far, as `executor:<id>`. */
+  circuits(): Record<string, 'closed' | 'open' | 'half_open' | 'disabled'>;
   /** Kill an evaluation's process; GW_ERR_NOT_RUNNING when the executor runs nothing by that id. */
   kill(executorId: string, evalId: string, trace?: TraceContext): Promise<KillAnswer>;
   health(executorId: string, timeoutMs: number): Promise<void>;

@@ -13,6 +13,8 @@ export type RemoveOutcome = 'removed' | 'unknown' | 'taken';
 /** Calls made for a request take its trace context (`trace`), passed on as `traceparent`. */
 export interface QueueService {
   readonly displayUrl: string;
+  /** The state of the service's circuit breaker (`disabled` when it has none). */
+  readonly circuit: 'closed' | 'open' | 'half_open' | 'disabled';
   /** Queue an evaluation; resolves with its position when the queue reports one. */
   submit(task: TaskRequest, trace?: TraceContext): Promise<TaskAccepted>;
   /** Whether the queue holds the task (waiting or taken by a worker). */

@@ -22,6 +22,8 @@ export interface ListQuery {
 /** Calls made for a request take its trace context (`trace`), passed on as `traceparent`. */
 export interface StorageService {
   readonly displayUrl: string;
+  /** The state of the service's circuit breaker (`disabled` when it has none). */
+  readonly circuit: 'closed' | 'open' | 'half_open' | 'disabled';
   /** One evaluation; GW_ERR_EVALUATION_NOT_FOUND when storage has none by that id. */
   get(id: string, trace?: TraceContext): Promise<StoredEvaluation>;
   /** Like get, but null instead of the 404. */

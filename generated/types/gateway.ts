@@ -667,6 +667,14 @@ export interface components {
             last_checked: string | null;
             last_error?: string | null;
             consecutive_failures: number;
+            /**
+             * @description The gateway's circuit breaker for the service (HTTP services only): `open` after
+             *     more than `CIRCUIT_FAILURE_RATIO` of the calls in `CIRCUIT_WINDOW_MS` failed — calls
+             *     are then refused at once with 503 and `Retry-After` — `half_open` while one call
+             *     tests it after `CIRCUIT_OPEN_MS`, `disabled` with `CIRCUIT_FAILURE_RATIO=0`.
+             * @enum {string}
+             */
+            circuit?: "closed" | "open" | "half_open" | "disabled";
         };
         PlatformStatus: {
             /**

@@ -25,7 +25,7 @@ export function createProblemWriter(
     const problem = toProblem(err, state.path, state.requestId);
     const where = { request_id: state.requestId, path: state.path, code: problem.code };
     if (problem.code === 'GW_ERR_INTERNAL') logger.error({ ...where, err }, problem.detail);
-    else if (problem.status >= 500) {
+    else if (problem.status >= 500 && !(err instanceof GatewayError && err.expected)) {
       // A downstream failure: what failed is enough, the stack only shows our own client code.
       const cause =
         err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;

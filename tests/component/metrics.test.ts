@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { QUEUE, isolate, startGateway } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
+import { connect } from '../helpers/ws-client.js';
 
 /** The value of one sample line of the Prometheus text, or 0 when it is absent. */
 function sample(text: string, name: string, labels = ''): number {
@@ -55,6 +56,44 @@ describe('Prometheus metrics', () => {
     expect(sample(after, 'crucible_traffic_split_ratio', '{kind="configured"}')).to.equal(0);
     expect(after).to.match(/^crucible_process_cpu_seconds_total /m); // the process's own
     expect(after).to.not.match(/eval_\d{8}/); // no ids in labels
+  });
+
+  it('times downstream calls by service, and counts WebSocket connections and messages', async () => {
+    const before = await scrape();
+    nock(QUEUE)
+      .post('/tasks')
+      .reply(200, (_u, b: any) => ({ eval_id: b.eval_id, status: 'queued', position: 0 }));
+    await gw.call('POST', '/api/eval', { json: { code: 'print(1)' } });
+    const ws = await connect(gw.url.replace('http', 'ws') + '/ws');
+    try {
+      ws.send({ type: 'ping' });
+      await ws.next((m) => m.type === 'pong');
+      const after = await scrape();
+      const delta = (line: string) => sample(after, line) - sample(before, line);
+      expect(
+        delta('crucible_downstream_request_duration_seconds_count{service="queue",outcome="ok"}'),
+      ).to.equal(1);
+      expect(sample(after, 'crucible_ws_connections')).to.equal(1);
+      expect(delta('crucible_ws_messages_received_total')).to.equal(1);
+      expect(delta('crucible_ws_messages_sent_total')).to.be.at.least(1); // the pong
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('shows queue depths from the background sample: a scrape never calls a queue', async () => {
+    nock(QUEUE)
+      .get('/status')
+      .reply(200, { queued: 7, processing: 2, queue_length: 7, total_tasks: 9 });
+    await gw.deps.depths.sample(); // what the background round does every METRICS_SAMPLE_MS
+    // No interceptor is left: a scrape that called the queue would fail (isolate()).
+    for (let i = 0; i < 2; i++) {
+      const text = await scrape();
+      expect(sample(text, 'crucible_queue_depth', '{backend="legacy",state="waiting"}')).to.equal(
+        7,
+      );
+      expect(sample(text, 'crucible_queue_depth', '{backend="legacy",state="active"}')).to.equal(2);
+    }
   });
 
   it('answers 404 with METRICS_ENABLED=false', async () => {
