@@ -44,6 +44,8 @@ const ALIASES: [string, string][] = [
 ];
 
 export const DEFAULT_INTERNAL_API_KEY = 'dev-internal-api-key';
+/** The brief's Redis, where the gateway runs beside its services (not in embedded mode). */
+export const DEFAULT_REDIS_URL = 'redis://redis:6379';
 
 /** Whether `host` is reachable from this machine only. */
 export function isLoopbackHost(host: string): boolean {
@@ -168,6 +170,10 @@ export function loadConfig(given: Env = process.env): Readonly<Config> {
     );
   }
   const embedded = !queueSet && !env.STORAGE_SERVICE_URL?.trim();
+  // REDIS_URL=none: no Redis at all (events stay in this process), in any mode.
+  const noRedis = env.REDIS_URL?.trim().toLowerCase() === 'none';
+  if (noRedis) env.REDIS_URL = undefined;
+  else if (!embedded) env.REDIS_URL ||= DEFAULT_REDIS_URL;
   const c = read(CONFIG_SCHEMA, env) as unknown as Config;
   const internalKey = env.INTERNAL_API_KEY?.trim() || undefined;
   Object.assign(c.gateway, {

@@ -54,6 +54,9 @@ export async function startGateway(
     INTERNAL_API_KEY: INTERNAL_KEY,
     DOWNSTREAM_TIMEOUT_MS: '300',
     DOWNSTREAM_RETRIES: '1',
+    // Outside embedded mode Redis defaults to the brief's redis:6379; these gateways have none
+    // unless a test gives one.
+    REDIS_URL: 'none',
     ...env,
   });
   const deps = await createDeps(config, logger);

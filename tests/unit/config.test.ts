@@ -45,6 +45,23 @@ describe('loadConfig', () => {
     expect(c.gateway.allowedLanguages).to.deep.equal(['python']);
   });
 
+  it("takes the brief's Redis beside external services: the brief's Compose environment loads", () => {
+    const brief = {
+      CELERY_ENABLED: 'true',
+      CELERY_PERCENTAGE: '0.5',
+      QUEUE_SERVICE_URL: 'http://queue:8081',
+      STORAGE_SERVICE_URL: 'http://storage-service:8082',
+    };
+    const c = loadConfig(brief);
+    expect(c.gateway.redisUrl).to.equal('redis://redis:6379');
+    expect(c.jobQueue).to.include({ enabled: true, redisUrl: 'redis://redis:6379', share: 0.5 });
+    // REDIS_URL=none: no Redis in any mode; then the job queue needs a broker of its own.
+    expect(
+      loadConfig({ ...brief, CELERY_ENABLED: 'false', REDIS_URL: 'none' }).gateway.redisUrl,
+    ).to.equal(undefined);
+    expect(() => loadConfig({ ...brief, REDIS_URL: 'none' })).to.throw(/needs CELERY_BROKER_URL/);
+  });
+
   it('reads the brief names and is frozen', () => {
     const c = loadConfig({
       QUEUE_SERVICE_URL: 'http://q:1/',
