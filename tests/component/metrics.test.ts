@@ -3,6 +3,9 @@ import nock from 'nock';
 import { QUEUE, isolate, startGateway } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
 import { connect } from '../helpers/ws-client.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../lib/paths.js';
 
 /** The value of one sample line of the Prometheus text, or 0 when it is absent. */
 function sample(text: string, name: string, labels = ''): number {
@@ -94,6 +97,26 @@ describe('Prometheus metrics', () => {
       );
       expect(sample(text, 'crucible_queue_depth', '{backend="legacy",state="active"}')).to.equal(2);
     }
+  });
+
+  it('has every metric the Grafana dashboard charts (deploy/grafana)', async () => {
+    const dashboard = JSON.parse(
+      readFileSync(join(projectRoot, 'deploy/grafana/crucible-gateway.json'), 'utf8'),
+    ) as { panels: { id: number; targets: { expr: string }[] }[] };
+    const text = await scrape();
+    const served = new Set<string>();
+    for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+      served.add(m[1]!);
+      if (m[2] === 'histogram')
+        for (const s of ['_bucket', '_count', '_sum']) served.add(m[1]! + s);
+    }
+    const charted = dashboard.panels.flatMap((p) =>
+      p.targets.flatMap((t) => [...t.expr.matchAll(/crucible_\w+/g)].map((m) => m[0])),
+    );
+    expect(charted.length).to.be.above(20);
+    for (const name of charted) expect(served.has(name), name).to.equal(true);
+    const ids = dashboard.panels.map((p) => p.id);
+    expect(new Set(ids).size).to.equal(ids.length);
   });
 
   it('answers 404 with METRICS_ENABLED=false', async () => {
