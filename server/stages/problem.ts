@@ -15,7 +15,11 @@ import type { RequestState } from './dispatch.js';
  */
 export function createProblemWriter(
   logger: Logger,
-): (res: ServerResponse, err: unknown, state: Pick<RequestState, 'requestId' | 'path'>) => void {
+): (
+  res: ServerResponse,
+  err: unknown,
+  state: Pick<RequestState, 'requestId' | 'path'> & Partial<Pick<RequestState, 'trace'>>,
+) => void {
   return (res, err, state) => {
     if (!res.socket || res.socket.destroyed) {
       // The client hung up (mid-body, say): nobody to answer, and no fault of the gateway.
@@ -23,7 +27,12 @@ export function createProblemWriter(
       return;
     }
     const problem = toProblem(err, state.path, state.requestId);
-    const where = { request_id: state.requestId, path: state.path, code: problem.code };
+    const where = {
+      request_id: state.requestId,
+      ...(state.trace ? { trace_id: state.trace.traceId } : {}),
+      path: state.path,
+      code: problem.code,
+    };
     if (problem.code === 'GW_ERR_INTERNAL') logger.error({ ...where, err }, problem.detail);
     else if (problem.status >= 500 && !(err instanceof GatewayError && err.expected)) {
       // A downstream failure: what failed is enough, the stack only shows our own client code.

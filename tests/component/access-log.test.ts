@@ -57,6 +57,10 @@ describe('the access log', () => {
         .replyWithError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
       expect((await gw.call('GET', `/api/eval-status/${ID}`)).status).to.equal(503);
       expect(log.requests().map((l) => l.status)).to.deep.equal([503]);
+      // The warning about the failure carries the same trace id as the request's line.
+      const warning = log.lines.find((l) => l.code === 'GW_ERR_DOWNSTREAM_UNAVAILABLE');
+      expect(warning?.trace_id).to.match(/^[0-9a-f]{32}$/);
+      expect(warning?.trace_id).to.equal(log.requests()[0]!.trace_id);
     } finally {
       await gw.close();
     }
