@@ -49,6 +49,11 @@ export interface CallOptions {
   retries?: number;
   /** Send no API key (health checks). */
   anonymous?: boolean;
+  /**
+   * A background call (metrics sampling): around the circuit breaker, as health checks are — a
+   * sample neither opens a circuit nor is refused by one — and not counted in the call metrics.
+   */
+  background?: boolean;
   /** The trace context of the request the call is made for, sent as `traceparent`. */
   trace?: TraceContext;
 }
@@ -172,7 +177,7 @@ export class DownstreamHttp {
     path: string,
     opts: CallOptions = {},
   ): Promise<DownstreamAnswer<T>> {
-    if (opts.anonymous) return this.exchange<T>(method, path, opts);
+    if (opts.anonymous || opts.background) return this.exchange<T>(method, path, opts);
     const started = performance.now();
     let outcome: CallOutcome = 'ok';
     try {

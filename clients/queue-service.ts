@@ -50,6 +50,15 @@ export function createQueueService(
       return (await http.call<QueueCounts>('GET', 'status', { expect: 'queue_QueueCounts', trace }))
         .body;
     },
+    async sampleDepth() {
+      return (
+        await http.call<QueueCounts>('GET', 'status', {
+          expect: 'queue_QueueCounts',
+          background: true,
+          retries: 0,
+        })
+      ).body;
+    },
     async health(timeoutMs) {
       await http.call('GET', 'health', { anonymous: true, timeoutMs, retries: 0 });
     },

@@ -148,7 +148,7 @@ try {
   console.log(
     `${ROUNDS} rounds × ${SECONDS} s per side and case, ${CONNECTIONS} connections, servers on core 0, load on core 1\n`,
   );
-  for (const c of CASES.filter((x) => x.name.includes(ONLY ?? ''))) {
+  for (const c of CASES.filter((x) => (ONLY ?? '').split(',').some((o) => x.name.includes(o)))) {
     const gw = gateways[c.target];
     await load(floor, c, 1); // warm-up
     await load(gw, c, 1);

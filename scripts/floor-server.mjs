@@ -102,6 +102,8 @@ const server = http.createServer((req, res) => {
     }
     if (url.startsWith('/evaluations/'))
       return json(res, 200, evaluation(url.slice('/evaluations/'.length)));
+    if (url === '/status')
+      return json(res, 200, { queued: 0, processing: 0, queue_length: 0, total_tasks: 0 });
     if (url === '/healthz') return json(res, 200, { status: 'ok' });
     json(res, 404, { detail: 'Not Found' });
   });

@@ -27,7 +27,7 @@ export class DepthSampler {
 
   async sample(): Promise<void> {
     const [legacy, bull] = await Promise.allSettled([
-      this.queue.status(),
+      this.queue.sampleDepth(),
       this.jobQueue ? this.jobQueue.counts() : Promise.resolve(undefined),
     ]);
     const next: QueueDepths = {};

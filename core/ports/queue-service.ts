@@ -23,6 +23,8 @@ export interface QueueService {
   remove(evalId: string, trace?: TraceContext): Promise<RemoveOutcome>;
   /** Queue counts. */
   status(trace?: TraceContext): Promise<QueueCounts>;
+  /** Queue counts for metrics, sampled in the background (around the circuit breaker). */
+  sampleDepth(): Promise<QueueCounts>;
   /** Resolves when the service answers its health check. */
   health(timeoutMs: number): Promise<void>;
   /** For workers: takes the next task, or null when the queue is empty. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { STORAGE, isolate, startGateway, stored } from '../helpers/harness.js';
+import { QUEUE, STORAGE, isolate, startGateway, stored } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
 
 const ID = 'eval_20240701_120000_abc123def456';
@@ -111,6 +111,12 @@ describe('circuit breakers', () => {
       nock.cleanAll();
       await off.close();
     }
+  });
+
+  it('lets background samples (queue depths for metrics) neither open a circuit nor be refused', async () => {
+    nock(QUEUE).get('/status').times(12).reply(500, { detail: 'broken' });
+    for (let i = 0; i < 12; i++) await gw.deps.depths.sample();
+    expect((await gw.call('GET', '/api/status')).body.services.queue.circuit).to.equal('closed');
   });
 
   it('does not count answers the contract allows (404) as failures', async () => {
