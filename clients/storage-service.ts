@@ -117,9 +117,10 @@ export function createStorageService(opts: StorageOptions): StorageService {
       });
       return r.status !== 409;
     },
-    async markRunning(id, where) {
+    async markRunning(id, where, trace) {
       const r = await http.call('POST', `${path(id)}/running`, {
         searchParams: where,
+        trace,
         accept: [404, 409],
       });
       if (r.status === 404) throw notFound(id);

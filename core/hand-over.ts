@@ -49,6 +49,7 @@ async function enqueue(
         timeout: e.timeout,
         priority: e.priority ? 2 : 1,
         ...(owner ? { owner } : {}),
+        ...(trace ? { traceparent: traceparent(trace) } : {}),
       },
       trace,
     );

@@ -14,6 +14,7 @@ interface Task {
   timeout: number;
   priority: number;
   owner?: string;
+  traceparent?: string;
   seq: number;
   queued_at: string;
   /** Set while a worker holds it: when the hold lapses it goes back to the queue. */
@@ -83,6 +84,7 @@ export class TaskQueue {
       timeout: req.timeout ?? 30,
       priority: req.priority ?? 1,
       ...(req.owner ? { owner: req.owner } : {}),
+      ...(req.traceparent ? { traceparent: req.traceparent } : {}),
       seq: this.seq++,
       attempts: 0,
       queued_at: new Date(this.now()).toISOString(),
@@ -198,6 +200,7 @@ export function startQueueServer(opts: {
             timeout: t.timeout,
             priority: t.priority,
             ...(t.owner ? { owner: t.owner } : {}),
+            ...(t.traceparent ? { traceparent: t.traceparent } : {}),
           },
         };
       },

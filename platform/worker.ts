@@ -8,6 +8,7 @@ import { isTerminal } from '../core/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
 import type { QueueBackend } from '../core/evaluation.js';
 import type { LocalExecutor } from './local-executor.js';
+import { traceFrom, traceparent } from '../lib/trace.js';
 
 export interface WorkerOptions {
   executor: LocalExecutor;
@@ -32,6 +33,8 @@ interface Work {
   priority?: boolean | number;
   submitted_at?: string;
   owner?: string;
+  /** The submitting request's W3C trace context, continued in this worker's calls. */
+  traceparent?: string;
 }
 
 /**
@@ -184,28 +187,31 @@ export class Worker {
     backend: QueueBackend,
     state: { cancelled: boolean },
   ): Promise<void> {
-    const { storage, events, executor, limits, logger } = this.opts;
+    const { storage, events, executor, limits } = this.opts;
     const id = work.eval_id;
-    await storage.create({
-      id,
-      code: work.code,
-      language: work.language,
-      status: 'queued',
-      metadata: { backend, ...(work.owner ? { owner: work.owner } : {}) },
-    });
-    const current = await storage.find(id);
+    // The submission's trace, continued under a span of this worker's (none: a trace of its own).
+    const trace = traceFrom(work.traceparent);
+    const logger = this.opts.logger.child({ eval_id: id, trace_id: trace.traceId });
+    await storage.create(
+      {
+        id,
+        code: work.code,
+        language: work.language,
+        status: 'queued',
+        metadata: { backend, ...(work.owner ? { owner: work.owner } : {}) },
+      },
+      trace,
+    );
+    const current = await storage.find(id, trace);
     if (current && isTerminal(current.status)) {
-      logger.info(
-        { eval_id: id, status: current.status },
-        'skipping an evaluation that already ended',
-      );
+      logger.info({ status: current.status }, 'skipping an evaluation that already ended');
       return;
     }
     try {
       // provisioning until its process exists; running only from then on, so that whoever sees
       // `running` can also kill it.
-      await storage.update(id, { status: 'provisioning', executor_id: executor.id });
-      await storage.markRunning(id, { executor_id: executor.id, job_name: backend });
+      await storage.update(id, { status: 'provisioning', executor_id: executor.id }, trace);
+      await storage.markRunning(id, { executor_id: executor.id, job_name: backend }, trace);
     } catch (err) {
       if (err instanceof GatewayError && err.code === 'GW_ERR_EVALUATION_TERMINAL') return; // cancelled just now
       throw err;
@@ -229,11 +235,12 @@ export class Worker {
     await Promise.race([processStarted, result]);
     if (!state.cancelled) {
       try {
-        await storage.update(id, { status: 'running' });
+        await storage.update(id, { status: 'running' }, trace);
         await events.publish('evaluation:running', {
           eval_id: id,
           executor_id: executor.id,
           timeout: work.timeout,
+          traceparent: traceparent(trace),
         });
       } catch (err) {
         // Cancelled between the two steps: the process is being killed by the cancel already.
@@ -251,16 +258,20 @@ export class Worker {
     if (r.status === 'cancelled') return; // killed on request: the canceller recorded and announced it
     const status = r.status === 'completed' ? 'completed' : 'failed';
     try {
-      await storage.update(id, {
-        status,
-        output: r.output,
-        error: r.error,
-        exit_code: r.exit_code,
-        runtime_ms: r.runtime_ms,
-        output_truncated: r.output_truncated,
-        error_truncated: r.error_truncated,
-        termination_reason: r.termination_reason,
-      });
+      await storage.update(
+        id,
+        {
+          status,
+          output: r.output,
+          error: r.error,
+          exit_code: r.exit_code,
+          runtime_ms: r.runtime_ms,
+          output_truncated: r.output_truncated,
+          error_truncated: r.error_truncated,
+          termination_reason: r.termination_reason,
+        },
+        trace,
+      );
     } catch (err) {
       if (err instanceof GatewayError && err.code === 'GW_ERR_EVALUATION_TERMINAL') return; // cancelled while running
       throw err;
@@ -276,6 +287,7 @@ export class Worker {
         executor_id: executor.id,
         completed_at,
         termination_reason: r.termination_reason,
+        traceparent: traceparent(trace),
       });
     } else {
       await events.publish('evaluation:failed', {
@@ -286,6 +298,7 @@ export class Worker {
         exit_code: r.exit_code,
         output: r.output,
         termination_reason: r.termination_reason,
+        traceparent: traceparent(trace),
       });
     }
   }

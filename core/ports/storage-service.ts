@@ -41,5 +41,6 @@ export interface StorageService {
   markRunning(
     id: string,
     where: { executor_id: string; container_id?: string; job_name?: string },
+    trace?: TraceContext,
   ): Promise<void>;
 }

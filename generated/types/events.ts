@@ -48,6 +48,8 @@ export interface components {
             executor_id?: string;
             container_id?: string;
             timeout?: number;
+            /** @description The W3C trace context of the worker's span, in the submission's trace. */
+            traceparent?: string;
         } & {
             [key: string]: unknown;
         };
@@ -62,6 +64,8 @@ export interface components {
             /** Format: date-time */
             completed_at?: string;
             termination_reason?: components["schemas"]["TerminationReason"];
+            /** @description The W3C trace context of the worker's span, in the submission's trace. */
+            traceparent?: string;
         } & {
             [key: string]: unknown;
         };
@@ -77,6 +81,8 @@ export interface components {
             /** @description The step that failed (submit, queue, execute, admin, attempts, reconcile). */
             failed_at?: string;
             termination_reason?: components["schemas"]["TerminationReason"];
+            /** @description The W3C trace context of the worker's span, in the submission's trace. */
+            traceparent?: string;
         } & {
             [key: string]: unknown;
         };

@@ -151,6 +151,11 @@ export interface components {
             priority?: number;
             /** @description Whose evaluation it is; the worker records it in storage (`metadata.owner`). */
             owner?: string;
+            /**
+             * @description The W3C trace context of the submitting request; the worker continues the trace in
+             *     its calls to storage and records its trace id (`metadata.trace_id`).
+             */
+            traceparent?: string;
         };
         TaskAccepted: {
             eval_id: string;
@@ -166,6 +171,7 @@ export interface components {
             timeout: number;
             priority?: number;
             owner?: string;
+            traceparent?: string;
         } | null;
         TaskState: {
             eval_id: string;

@@ -1,4 +1,4 @@
-import type { JWTVerifyGetKey, KeyObject, importSPKI } from 'jose';
+import type { JWTVerifyGetKey, KeyObject } from 'jose';
 import type { Config } from '../../lib/config.js';
 import { GatewayError } from '../../lib/errors.js';
 import { ALL_SCOPES } from '../../core/api-keys.js';

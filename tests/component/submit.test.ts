@@ -46,7 +46,9 @@ describe('POST /api/eval', () => {
       timeout: 30,
       priority: 1,
       owner: 'anonymous', // an open gateway: whoever calls without a key
+      traceparent: sent.traceparent, // the request's trace, for the worker to continue
     });
+    expect(sent.traceparent).to.match(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
   it('publishes evaluation:queued with the code and its metadata', async () => {

@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import { loadConfig } from '../../lib/config.js';
+import { silentLogger } from '../../lib/logger.js';
+import { composeGateway } from '../../server/compose.js';
+import { REDIS_URL, dropRedisPrefix, uniqueName, until } from '../helpers/services.js';
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CALLER = `00-${TRACE}-00f067aa0ba902b7-01`;
+const traceOf = (tp: unknown): string | undefined => /^00-([0-9a-f]{32})-/.exec(String(tp))?.[1];
+
+/**
+ * One submission followed by its trace id through the whole platform: the client's traceparent
+ * → gateway → queue (legacy task or Bull job) → worker → storage, where the worker records the
+ * trace id it continued (`metadata.trace_id`).
+ */
+describe('a trace followed gateway → queue → worker → storage (embedded platform)', function () {
+  this.timeout(90_000);
+  const prefix = uniqueName('bull');
+  after(() => dropRedisPrefix(prefix));
+
+  for (const [backend, split] of [
+    ['legacy', { CELERY_ENABLED: 'false' }],
+    ['bull', { CELERY_ENABLED: 'true', CELERY_PERCENTAGE: '1', BULL_PREFIX: prefix }],
+  ] as const) {
+    it(`through the ${backend} queue`, async () => {
+      const env = {
+        PLATFORM_QUEUE_PORT: '0',
+        PLATFORM_STORAGE_PORT: '0',
+        PLATFORM_EXECUTOR_PORT: '0',
+        REDIS_URL,
+        LOG_LEVEL: 'silent',
+        ...split,
+      };
+      const gateway = await composeGateway(loadConfig(env), loadConfig, env, silentLogger());
+      const events: { channel: string; payload: Record<string, any> }[] = [];
+      gateway.deps.events.subscribe((channel, payload) =>
+        events.push({ channel, payload: payload as Record<string, any> }),
+      );
+      try {
+        const base = `http://127.0.0.1:${(await gateway.app.listen(0, '127.0.0.1')).port}`;
+        const r = await fetch(`${base}/api/eval`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', traceparent: CALLER },
+          body: JSON.stringify({ code: 'print("traced")' }),
+        });
+        const { eval_id, backend: took } = (await r.json()) as { eval_id: string; backend: string };
+        expect(took).to.equal(backend);
+        let record: { status: string; metadata: Record<string, unknown> } | undefined;
+        await until(async () => {
+          record = (await (await fetch(`${base}/api/eval/${eval_id}`)).json()) as typeof record;
+          return record?.status === 'completed';
+        }, 30_000);
+        // The gateway's span in the record (from the queued event), the worker's in its events.
+        expect(traceOf(record!.metadata.traceparent)).to.equal(TRACE);
+        const worker = events.filter((e) => e.payload.eval_id === eval_id);
+        expect(worker.map((e) => e.channel)).to.include.members([
+          'evaluation:running',
+          'evaluation:completed',
+        ]);
+        for (const e of worker.filter(
+          (x) => x.channel !== 'evaluation:queued' && x.channel !== 'evaluation:submitted',
+        ))
+          expect(traceOf(e.payload.traceparent), e.channel).to.equal(TRACE);
+        expect(
+          worker.find((e) => e.channel === 'evaluation:completed')!.payload.traceparent,
+        ).to.not.equal(
+          record!.metadata.traceparent, // a span of the worker's own
+        );
+      } finally {
+        await gateway.close();
+      }
+    });
+  }
+});
