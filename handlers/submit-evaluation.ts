@@ -2,6 +2,8 @@ import { validationError } from '../lib/errors.js';
 import { idempotent } from '../core/idempotency.js';
 import { assertQuota } from './quota.js';
 import type { Deps, Handler, Reply } from './types.js';
+import { statusAfterWait } from './wait-for-end.js';
+import { isTerminal } from '../core/lifecycle.js';
 
 export function submitEvaluation(deps: Deps): Handler<'submitEvaluation'> {
   const { ledger, submitter } = deps;
@@ -9,7 +11,7 @@ export function submitEvaluation(deps: Deps): Handler<'submitEvaluation'> {
     const issues = submitter.check(body);
     if (issues.length) throw validationError(issues);
     const key = headers['idempotency-key'] as string | undefined;
-    return (await idempotent(ledger, key, `${client}:submitEvaluation`, body, async () => {
+    const reply = (await idempotent(ledger, key, `${client}:submitEvaluation`, body, async () => {
       await assertQuota(deps, identity, 1, trace);
       const accepted = await submitter.submit(body, {
         client,
@@ -22,5 +24,15 @@ export function submitEvaluation(deps: Deps): Handler<'submitEvaluation'> {
         : 'Evaluation queued successfully';
       return { status: 202, body: { ...accepted, status: 'queued', message } };
     })) as Reply<'submitEvaluation'>;
+    if (reply.status !== 202) return reply;
+    const id = reply.body.eval_id;
+    const location = { location: `/api/eval-status/${encodeURIComponent(id)}` };
+    if (headers.prefer === undefined)
+      return { ...reply, headers: { ...reply.headers, ...location } };
+    const { view, applied } = await statusAfterWait(deps, id, identity, trace, headers.prefer);
+    const waited: Record<string, string> = applied ? { 'preference-applied': applied } : {};
+    if (isTerminal(view.status))
+      return { status: 200, body: view, headers: { ...location, ...waited } };
+    return { ...reply, headers: { ...reply.headers, ...location, ...waited } };
   };
 }

@@ -16,6 +16,7 @@ import type { Identity } from '../core/identity.js';
 import type { ApiKeys } from '../core/api-keys.js';
 import type { MetricsView } from '../core/ports/metrics.js';
 import type { Submitter } from '../core/submitter.js';
+import type { EndWaits } from '../core/end-waits.js';
 import type { TrafficSplit } from '../core/traffic-split.js';
 import type { TraceContext } from '../lib/trace.js';
 
@@ -34,6 +35,8 @@ export interface Deps {
   split: TrafficSplit;
   /** The submit path, built by the composition root. */
   submitter: Submitter;
+  /** Requests waiting for evaluations to end (`Prefer: wait=N`). */
+  waits: EndWaits;
   /** Managed API keys. */
   keys: ApiKeys;
   /** Prometheus metrics, for `/metrics`. */

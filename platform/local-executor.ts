@@ -146,7 +146,13 @@ export class LocalExecutor {
     }
     if (this.runs.has(req.eval_id))
       throw new Error(`evaluation ${req.eval_id} is already running here`);
-    const limits: RunLimits = { ...this.limits, memoryMb: req.memory_mb, cpuSeconds: req.timeout };
+    // CPU time gets a second more than the wall-clock timeout: a single busy thread ends at the
+    // timeout (it raced RLIMIT_CPU before), a program burning several cores is stopped sooner.
+    const limits: RunLimits = {
+      ...this.limits,
+      memoryMb: req.memory_mb,
+      cpuSeconds: req.timeout + 1,
+    };
     const boxed = this.sandbox.kind === 'bwrap';
     const dir = boxed ? undefined : await mkdtemp(workDirPrefix());
     const file = boxed ? `${BOX_WORK_DIR}/${interpreter.file}` : join(dir!, interpreter.file);

@@ -144,7 +144,7 @@ export function explain(e: Ending, req: RunRequest): Verdict {
   if (exit === 0)
     return { status: 'completed', error: e.stderr, exit_code: 0, termination_reason: 'exited' };
   if (exit === 128 + SIGNALS.SIGXCPU)
-    return failed('cpu_time_limit', `CPU time limit of ${req.timeout} s reached`);
+    return failed('cpu_time_limit', `CPU time limit of ${req.timeout + 1} s reached`);
   if (exit === 128 + SIGNALS.SIGXFSZ || FILE_WORDS.test(e.stderr))
     return failed('file_size_limit', 'File size limit reached');
   if (exit > 128) return failed('signal', `Ended by ${byNumber(exit - 128)}`);

@@ -21,6 +21,7 @@ export interface ServerDeps extends Deps {
 }
 import { HealthMonitor } from './health.js';
 import { Submitter } from '../core/submitter.js';
+import { EndWaits } from '../core/end-waits.js';
 import { Reconciler } from '../core/reconciler.js';
 import { createMetrics } from './metrics.js';
 import { DepthSampler } from './depth-sampler.js';
@@ -191,6 +192,7 @@ export async function createDeps(
     ledger,
     split,
     submitter,
+    waits: new EndWaits(events),
     keys,
     reconciler,
     health,

@@ -1072,6 +1072,13 @@ export interface components {
     };
     parameters: {
         /**
+         * @description `wait=N` (RFC 7240; N seconds, at most 60): answer with the finished evaluation when it
+         *     ends within N seconds, otherwise with the usual answer once they have passed. The answer
+         *     says `Preference-Applied: wait=N` when it waited. Other preferences are ignored.
+         * @example wait=10
+         */
+        PreferWait: string;
+        /**
          * @description Makes a submit safe to retry. The same key with the same body answers the first answer
          *     again (with `Idempotent-Replayed: true`) and queues nothing more; the same key with another
          *     body answers 422. Keys are kept for `IDEMPOTENCY_TTL_HOURS` (24 by default).
@@ -1084,6 +1091,10 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description The evaluation's status resource, `/api/eval-status/{eval_id}`. */
+        Location: string;
+        /** @description `wait=N` when the request's `Prefer: wait=N` was honoured (RFC 7240). */
+        PreferenceApplied: string;
         /** @description Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key. */
         IdempotentReplayed: "true";
         /** @description The budget: `"per-key";q=<requests>;w=<seconds>`. */
@@ -1107,6 +1118,13 @@ export interface operations {
                  *     body answers 422. Keys are kept for `IDEMPOTENCY_TTL_HOURS` (24 by default).
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description `wait=N` (RFC 7240; N seconds, at most 60): answer with the finished evaluation when it
+                 *     ends within N seconds, otherwise with the usual answer once they have passed. The answer
+                 *     says `Preference-Applied: wait=N` when it waited. Other preferences are ignored.
+                 * @example wait=10
+                 */
+                Prefer?: components["parameters"]["PreferWait"];
             };
             path?: never;
             cookie?: never;
@@ -1117,9 +1135,25 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The evaluation is queued. */
+            /**
+             * @description Finished within the time a `Prefer: wait=N` allowed: its status and result, as
+             *     `GET /api/eval-status/{eval_id}` answers them.
+             */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationStatus"];
+                };
+            };
+            /** @description The evaluation is queued (and, with `Prefer: wait=N`, did not end in time). */
             202: {
                 headers: {
+                    Location: components["headers"]["Location"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
@@ -1184,7 +1218,15 @@ export interface operations {
     getEvaluationStatus: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `wait=N` (RFC 7240; N seconds, at most 60): answer with the finished evaluation when it
+                 *     ends within N seconds, otherwise with the usual answer once they have passed. The answer
+                 *     says `Preference-Applied: wait=N` when it waited. Other preferences are ignored.
+                 * @example wait=10
+                 */
+                Prefer?: components["parameters"]["PreferWait"];
+            };
             path: {
                 /** @description Evaluation id, as returned on submit. */
                 eval_id: components["parameters"]["EvalId"];
@@ -1193,9 +1235,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The evaluation's current status. */
+            /**
+             * @description The evaluation's current status; with `Prefer: wait=N`, once it has ended or N seconds
+             *     have passed.
+             */
             200: {
                 headers: {
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
                 content: {

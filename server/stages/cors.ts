@@ -17,7 +17,10 @@ export function createCors(
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('vary', 'Origin');
     } else return false;
-    res.setHeader('access-control-expose-headers', 'x-request-id, retry-after');
+    res.setHeader(
+      'access-control-expose-headers',
+      'x-request-id, retry-after, location, preference-applied, idempotent-replayed',
+    );
     if (req.method === 'OPTIONS' && header(req, 'access-control-request-method')) {
       res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, OPTIONS');
       res.setHeader(

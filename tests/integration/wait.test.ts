@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import { loadConfig } from '../../lib/config.js';
+import { silentLogger } from '../../lib/logger.js';
+import { composeGateway } from '../../server/compose.js';
+import type { Gateway } from '../../server/compose.js';
+import { contractViolations } from '../helpers/contract.js';
+
+/** `Prefer: wait=N` and `Location` against the embedded platform: real runs, real timing. */
+describe('waiting for the result (Prefer: wait=N, RFC 7240)', function () {
+  this.timeout(60_000);
+  let gateway: Gateway;
+  let base: string;
+  before(async () => {
+    const env = {
+      PLATFORM_QUEUE_PORT: '0',
+      PLATFORM_STORAGE_PORT: '0',
+      PLATFORM_EXECUTOR_PORT: '0',
+      LOG_LEVEL: 'silent',
+    };
+    gateway = await composeGateway(loadConfig(env), loadConfig, env, silentLogger());
+    base = `http://127.0.0.1:${(await gateway.app.listen(0, '127.0.0.1')).port}`;
+  });
+  after(() => gateway?.close());
+
+  const call = async (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ) => {
+    const r = await fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await r.json()) as any;
+    const type = r.headers.get('content-type') ?? '';
+    expect(contractViolations(method, path, r.status, type, json)).to.deep.equal([]);
+    return { status: r.status, headers: r.headers, body: json };
+  };
+
+  it('answers a submit with the finished result when it ends in time', async () => {
+    const r = await call('POST', '/api/eval', { prefer: 'wait=20' }, { code: 'print("hi")' });
+    expect(r.status).to.equal(200);
+    expect(r.body).to.include({ status: 'completed', output: 'hi\n', exit_code: 0 });
+    expect(r.headers.get('preference-applied')).to.equal('wait=20');
+    expect(r.headers.get('location')).to.equal(`/api/eval-status/${r.body.eval_id}`);
+  });
+
+  it('answers 202 once the wait is over, and a status read waits for the end', async () => {
+    const slow = 'import time\ntime.sleep(2)\nprint("late")';
+    const r = await call('POST', '/api/eval', { prefer: 'wait=1' }, { code: slow });
+    expect(r.status).to.equal(202);
+    expect(r.headers.get('preference-applied')).to.equal('wait=1');
+    const location = r.headers.get('location')!;
+    const read = await call('GET', location, { prefer: 'wait=30' });
+    expect(read.status).to.equal(200);
+    expect(read.body).to.include({ status: 'completed', output: 'late\n' });
+    expect(read.headers.get('preference-applied')).to.equal('wait=30');
+  });
+
+  it('carries Location on every 202, and waits for nothing without Prefer', async () => {
+    const r = await call('POST', '/api/eval', {}, { code: 'print(1)' });
+    expect(r.status).to.equal(202);
+    expect(r.headers.get('location')).to.equal(`/api/eval-status/${r.body.eval_id}`);
+    expect(r.headers.get('preference-applied')).to.equal(null);
+  });
+});
