@@ -49,6 +49,7 @@ async function enqueue(
         timeout: e.timeout,
         priority: e.priority ? 2 : 1,
         ...(owner ? { owner } : {}),
+        ...(e.stdin ? { stdin: e.stdin } : {}),
         ...(trace ? { traceparent: traceparent(trace) } : {}),
       },
       trace,
@@ -68,6 +69,7 @@ async function enqueue(
     submitted_at: submittedAt,
     ...(batch ? { batch: true } : {}),
     ...(owner ? { owner } : {}),
+    ...(e.stdin ? { stdin: e.stdin } : {}),
     ...(trace ? { traceparent: traceparent(trace) } : {}),
   });
   return null;

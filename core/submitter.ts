@@ -90,6 +90,7 @@ export class Submitter {
       language: req.language ?? DEFAULT_LANGUAGE,
       timeout: req.timeout ?? DEFAULT_TIMEOUT,
       priority: req.priority ?? false,
+      stdin: req.stdin ?? '',
     };
     const submittedAt = new Date();
     const trace = opts.trace;
@@ -117,6 +118,7 @@ export class Submitter {
       batch,
       submitted_at: submittedAt,
       code: e.code,
+      stdin: e.stdin,
       requeues: 0,
     };
     try {
@@ -199,6 +201,7 @@ export class Submitter {
       language: rec.language,
       timeout: rec.timeout,
       priority: rec.priority,
+      stdin: rec.stdin,
     };
     const submittedAt = rec.submitted_at.toISOString();
     const accepted = await handOver(this.deps, order, rec.eval_id, e, {

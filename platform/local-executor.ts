@@ -169,7 +169,12 @@ export class LocalExecutor {
       const child = spawn(bin!, args, {
         cwd: dir ?? '/',
         detached: true, // its own process group, so a kill reaches everything it started
-        stdio: ['ignore', 'pipe', 'pipe', ...(boxed ? (['pipe', 'pipe'] as const) : [])],
+        stdio: [
+          req.stdin ? 'pipe' : 'ignore',
+          'pipe',
+          'pipe',
+          ...(boxed ? (['pipe', 'pipe'] as const) : []),
+        ],
         env: boxed
           ? {}
           : {
@@ -181,6 +186,11 @@ export class LocalExecutor {
               PYTHONDONTWRITEBYTECODE: '1',
             },
       });
+      if (req.stdin && child.stdin) {
+        // A program that exits without reading all of it closes the pipe: not an error.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(req.stdin);
+      }
       const run: Running = {
         child,
         stdout: new Capture(req.output_bytes, () => stop(run, 'output_limit')),

@@ -15,6 +15,7 @@ interface Task {
   priority: number;
   owner?: string;
   traceparent?: string;
+  stdin?: string;
   seq: number;
   queued_at: string;
   /** Set while a worker holds it: when the hold lapses it goes back to the queue. */
@@ -85,6 +86,7 @@ export class TaskQueue {
       priority: req.priority ?? 1,
       ...(req.owner ? { owner: req.owner } : {}),
       ...(req.traceparent ? { traceparent: req.traceparent } : {}),
+      ...(req.stdin ? { stdin: req.stdin } : {}),
       seq: this.seq++,
       attempts: 0,
       queued_at: new Date(this.now()).toISOString(),
@@ -201,6 +203,7 @@ export function startQueueServer(opts: {
             priority: t.priority,
             ...(t.owner ? { owner: t.owner } : {}),
             ...(t.traceparent ? { traceparent: t.traceparent } : {}),
+            ...(t.stdin ? { stdin: t.stdin } : {}),
           },
         };
       },

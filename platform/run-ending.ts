@@ -16,6 +16,8 @@ export interface RunRequest {
   memory_mb: number;
   /** Cap on each of stdout and stderr; a program that prints past it is stopped. */
   output_bytes: number;
+  /** Its standard input; without it the program reads end-of-file at once. */
+  stdin?: string;
 }
 
 export interface RunResult {

@@ -35,6 +35,7 @@ interface Work {
   owner?: string;
   /** The submitting request's W3C trace context, continued in this worker's calls. */
   traceparent?: string;
+  stdin?: string;
 }
 
 /**
@@ -226,6 +227,7 @@ export class Worker {
         timeout: work.timeout,
         memory_mb: limits.memoryMb,
         output_bytes: limits.outputBytes,
+        ...(work.stdin ? { stdin: work.stdin } : {}),
       },
       () => {
         if (state.cancelled) executor.kill(id);

@@ -20,6 +20,8 @@ export interface SubmissionRecord {
   submitted_at: Date;
   /** The source, kept so that the reconciler can queue the evaluation again if a backend loses it. */
   code: string;
+  /** Its standard input ('' for none), kept with the code for the same reason. */
+  stdin: string;
   /** How many times the reconciler queued it again. */
   requeues: number;
 }

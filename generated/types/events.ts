@@ -107,6 +107,8 @@ export interface components {
             };
             /** Format: date-time */
             submitted_at: string;
+            /** @description The program's standard input. */
+            stdin?: string;
             /** @description The W3C trace context of the submit, so a worker can continue the trace. */
             traceparent?: string;
             /** @description Whose evaluation it is; the worker records it in storage (`metadata.owner`). */

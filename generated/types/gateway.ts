@@ -509,6 +509,12 @@ export interface components {
              * @default false
              */
             priority?: boolean;
+            /**
+             * @description The program's standard input (at most 1 MiB; the same text rules as `code`). Without
+             *     it the program reads end-of-file at once.
+             * @default
+             */
+            stdin?: string;
         };
         EvaluationAccepted: {
             eval_id: components["schemas"]["EvalId"];

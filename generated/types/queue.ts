@@ -151,6 +151,8 @@ export interface components {
             priority?: number;
             /** @description Whose evaluation it is; the worker records it in storage (`metadata.owner`). */
             owner?: string;
+            /** @description The program's standard input. */
+            stdin?: string;
             /**
              * @description The W3C trace context of the submitting request; the worker continues the trace in
              *     its calls to storage and records its trace id (`metadata.trace_id`).
@@ -171,6 +173,7 @@ export interface components {
             timeout: number;
             priority?: number;
             owner?: string;
+            stdin?: string;
             traceparent?: string;
         } | null;
         TaskState: {

@@ -19,6 +19,7 @@ const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRec
   batch: false,
   submitted_at: new Date('2024-07-01T12:00:00.123Z'),
   code: 'print(1)',
+  stdin: 'line one\nline two\n',
   requeues: 0,
   ...over,
 });
@@ -139,7 +140,7 @@ describe('gateway ledger (real PostgreSQL)', () => {
     const sql = postgres(DATABASE_URL);
     try {
       const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
-      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6]);
     } finally {
       await sql.end();
       await Promise.all([...stores, again].map((s) => s.close()));

@@ -41,7 +41,8 @@ describe('a trace followed gateway → queue → worker → storage (embedded pl
         const r = await fetch(`${base}/api/eval`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', traceparent: CALLER },
-          body: JSON.stringify({ code: 'print("traced")' }),
+          // Its stdin travels the same way: task or job, worker, program.
+          body: JSON.stringify({ code: 'print(input())', stdin: 'traced\n' }),
         });
         const { eval_id, backend: took } = (await r.json()) as { eval_id: string; backend: string };
         expect(took).to.equal(backend);
@@ -51,6 +52,7 @@ describe('a trace followed gateway → queue → worker → storage (embedded pl
           return record?.status === 'completed';
         }, 30_000);
         // The gateway's span in the record (from the queued event), the worker's in its events.
+        expect((record as unknown as { output: string }).output).to.equal('traced\n');
         expect(traceOf(record!.metadata.traceparent)).to.equal(TRACE);
         const worker = events.filter((e) => e.payload.eval_id === eval_id);
         expect(worker.map((e) => e.channel)).to.include.members([

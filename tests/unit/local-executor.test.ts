@@ -31,6 +31,22 @@ for (const sandbox of ['bwrap', 'none'] as const) {
       expect(r.termination_reason).to.equal('exited');
     });
 
+    it('feeds the program its stdin, and end-of-file at once without one', async () => {
+      const echo = 'import sys\nprint(repr(sys.stdin.read().upper()))';
+      const fed = await ex.run({ ...run, eval_id: 's1', code: echo, stdin: 'hello\nworld\n' });
+      expect(fed).to.include({ status: 'completed', output: "'HELLO\\nWORLD\\n'\n" });
+      const none = await ex.run({ ...run, eval_id: 's2', code: echo });
+      expect(none).to.include({ status: 'completed', output: "''\n" });
+      // A program that never reads a large input still ends cleanly.
+      const unread = await ex.run({
+        ...run,
+        eval_id: 's3',
+        code: 'print(1)',
+        stdin: 'x'.repeat(1 << 20),
+      });
+      expect(unread).to.include({ status: 'completed', output: '1\n' });
+    });
+
     it('gives the program a clean environment and a fresh directory of its own', async () => {
       const r = await ex.run({
         ...run,
