@@ -78,7 +78,15 @@ export class Storage {
       const to = patch.status;
       const changesResult =
         patch.output !== undefined || patch.error !== undefined || patch.exit_code !== undefined;
-      if (isTerminal(d.status) && ((to !== undefined && to !== d.status) || changesResult)) {
+      // What a cancelled evaluation printed before it was stopped comes after the cancel.
+      const printedBeforeCancel =
+        d.status === 'cancelled' &&
+        (to === undefined || to === d.status) &&
+        patch.exit_code === undefined;
+      if (
+        isTerminal(d.status) &&
+        ((to !== undefined && to !== d.status) || (changesResult && !printedBeforeCancel))
+      ) {
         throw new ServiceError(409, `Evaluation ${id} is already ${d.status}`);
       }
       if (to !== undefined && to !== d.status) {

@@ -9,6 +9,7 @@ import type { Logger } from '../lib/logger.js';
 import type { QueueBackend } from '../core/evaluation.js';
 import type { LocalExecutor } from './local-executor.js';
 import { traceFrom, traceparent } from '../lib/trace.js';
+import { followOutput } from './output-progress.js';
 
 export interface WorkerOptions {
   executor: LocalExecutor;
@@ -254,10 +255,16 @@ export class Worker {
         }
       }
     }
-    const r = await result;
+    const stopFollowing = followOutput(storage, executor, id, trace);
+    const r = await result.finally(stopFollowing);
     // Killed because this worker stops: not this evaluation's end; it is retried elsewhere.
     if (r.status === 'cancelled' && this.stopping) throw new Error(`worker ${executor.id} stopped`);
-    if (r.status === 'cancelled') return; // killed on request: the canceller recorded and announced it
+    if (r.status === 'cancelled') {
+      // Killed on request: the canceller recorded and announced it; what it printed is kept.
+      const printed = { output: r.output, error: r.error, runtime_ms: r.runtime_ms };
+      await storage.update(id, printed, trace).catch(() => undefined);
+      return;
+    }
     const status = r.status === 'completed' ? 'completed' : 'failed';
     try {
       await storage.update(

@@ -49,7 +49,10 @@ export interface paths {
         get: operations["getEvaluation"];
         /**
          * Partial update
-         * @description A status change must follow the evaluation state machine (409 otherwise).
+         * @description A status change must follow the evaluation state machine (409 otherwise). A finished
+         *     evaluation's result cannot change (409), except that a cancelled one takes the output
+         *     and error it printed before it was stopped (the worker writes them after the kill); a
+         *     running one takes its output so far.
          */
         put: operations["updateEvaluation"];
         post?: never;

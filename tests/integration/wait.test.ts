@@ -4,6 +4,7 @@ import { silentLogger } from '../../lib/logger.js';
 import { composeGateway } from '../../server/compose.js';
 import type { Gateway } from '../../server/compose.js';
 import { contractViolations } from '../helpers/contract.js';
+import { until } from '../helpers/services.js';
 
 /** `Prefer: wait=N` and `Location` against the embedded platform: real runs, real timing. */
 describe('waiting for the result (Prefer: wait=N, RFC 7240)', function () {
@@ -57,6 +58,41 @@ describe('waiting for the result (Prefer: wait=N, RFC 7240)', function () {
     expect(read.status).to.equal(200);
     expect(read.body).to.include({ status: 'completed', output: 'late\n' });
     expect(read.headers.get('preference-applied')).to.equal('wait=30');
+  });
+
+  it('shows the output so far while it runs, and keeps it when the run is cancelled', async () => {
+    const code = 'import time\nprint("first", flush=True)\ntime.sleep(30)\nprint("never")';
+    const r = await call('POST', '/api/eval', {}, { code, timeout: 60 });
+    const location = r.headers.get('location')!;
+    let seen: any;
+    await until(async () => {
+      seen = (await call('GET', location, {})).body;
+      return seen.status === 'running' && seen.output === 'first\n';
+    }, 15_000);
+    const cancel = await call('POST', `/api/eval/${r.body.eval_id}/cancel?terminate=true`, {});
+    expect(cancel.status).to.equal(200);
+    let after: any;
+    await until(async () => {
+      after = (await call('GET', location, {})).body;
+      return after.output === 'first\n';
+    }, 15_000);
+    expect(after).to.include({ status: 'cancelled', output: 'first\n' });
+  });
+
+  it('keeps what a run printed just before it was killed (before any progress write)', async () => {
+    const code = 'import time\nprint("quick", flush=True)\ntime.sleep(30)';
+    const r = await call('POST', '/api/eval', {}, { code, timeout: 60 });
+    const location = r.headers.get('location')!;
+    await until(async () => (await call('GET', location, {})).body.status === 'running', 15_000);
+    await new Promise((done) => setTimeout(done, 400)); // printed; the first progress write is at 1 s
+    const kill = await call('POST', `/api/eval/${r.body.eval_id}/cancel?terminate=true`, {});
+    expect(kill.status).to.equal(200);
+    let after: any;
+    await until(async () => {
+      after = (await call('GET', location, {})).body;
+      return after.output === 'quick\n';
+    }, 15_000);
+    expect(after.status).to.equal('cancelled');
   });
 
   it('carries Location on every 202, and waits for nothing without Prefer', async () => {
