@@ -57,6 +57,17 @@ export function statusView(e: StoredEvaluation): S['EvaluationStatus'] {
     error_truncated: e.error_truncated ?? false,
     executor_id: e.executor_id ?? null,
     termination_reason: reason(e.termination_reason),
+    // Once a run has ended on an executor.
+    ...(e.resources?.wall_time_ms === undefined
+      ? {}
+      : {
+          resources: {
+            wall_time_ms: e.resources.wall_time_ms,
+            cpu_time_ms: e.resources.cpu_time_ms ?? null,
+            max_memory_kb: e.resources.max_memory_kb ?? null,
+            exit_signal: e.resources.exit_signal ?? null,
+          },
+        }),
   };
 }
 

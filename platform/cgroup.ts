@@ -17,6 +17,8 @@ export interface CgroupReport {
   processLimitHit: boolean;
   /** The most memory the run used, when the kernel reports it. */
   maxMemoryKb: number | null;
+  /** CPU time of the whole run (all its processes and threads), when the kernel accounts it. */
+  cpuTimeMs: number | null;
 }
 
 /** One run's control groups: memory and pids, on cgroup v1 or v2. */
@@ -89,34 +91,60 @@ function prepareBase(hierarchy: string, own: string): string {
   return base;
 }
 
+/** A base in `hierarchy` when it is mounted and ours to use, else undefined (no accounting). */
+function optionalBase(hierarchy: string, own: string | undefined): string | undefined {
+  if (own === undefined || !existsSync(hierarchy)) return undefined;
+  try {
+    return prepareBase(hierarchy, own);
+  } catch {
+    return undefined;
+  }
+}
+
+const numberIn = (text: string, key: string): number | null => {
+  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : null;
+};
+
 function v1(paths: Map<string, string>): Cgroups {
   const memory = prepareBase(join(ROOT, 'memory'), paths.get('memory') ?? '/');
   const pids = prepareBase(join(ROOT, 'pids'), paths.get('pids') ?? '/');
+  // CPU time, where the cpuacct hierarchy is mounted (it counts; it limits nothing).
+  const cpuacct = optionalBase(join(ROOT, 'cpuacct'), paths.get('cpuacct'));
   return {
     version: 'v1',
     async create(name, limits) {
       const m = join(memory, name);
       const p = join(pids, name);
+      const c = cpuacct && join(cpuacct, name);
       mkdirSync(m);
       mkdirSync(p);
+      if (c) mkdirSync(c);
       await writeFile(join(m, 'memory.limit_in_bytes'), String(limits.memoryBytes));
       // Without this the limit would only hold the run's RAM and let it use swap beyond it.
       if (existsSync(join(m, 'memory.memsw.limit_in_bytes')))
         await writeFile(join(m, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
       await writeFile(join(p, 'pids.max'), String(limits.maxProcesses));
       return {
-        procs: [join(m, 'cgroup.procs'), join(p, 'cgroup.procs')],
+        procs: [
+          join(m, 'cgroup.procs'),
+          join(p, 'cgroup.procs'),
+          ...(c ? [join(c, 'cgroup.procs')] : []),
+        ],
         async report() {
           const peak = Number(await read(join(m, 'memory.max_usage_in_bytes')));
+          const cpuNs = c ? (await read(join(c, 'cpuacct.usage'))).trim() : '';
           return {
             oomKilled: count(await read(join(m, 'memory.oom_control')), 'oom_kill') > 0,
             processLimitHit: count(await read(join(p, 'pids.events')), 'max') > 0,
             maxMemoryKb: peak ? Math.round(peak / 1024) : null,
+            cpuTimeMs: /^\d+$/.test(cpuNs) ? Math.round(Number(cpuNs) / 1e6) : null,
           };
         },
         destroy: async () => {
           await removeTree(m);
           await removeTree(p);
+          if (c) await removeTree(c);
         },
       };
     },
@@ -126,6 +154,13 @@ function v1(paths: Map<string, string>): Cgroups {
 function v2(own: string): Cgroups {
   const base = prepareBase(ROOT, own);
   writeFileSync(join(base, 'cgroup.subtree_control'), '+memory +pids');
+  // CPU accounting where the cpu controller is delegated to us too.
+  let cpu = true;
+  try {
+    writeFileSync(join(base, 'cgroup.subtree_control'), '+cpu');
+  } catch {
+    cpu = false;
+  }
   return {
     version: 'v2',
     async create(name, limits) {
@@ -138,10 +173,12 @@ function v2(own: string): Cgroups {
         procs: [join(g, 'cgroup.procs')],
         async report() {
           const peak = Number(await read(join(g, 'memory.peak')));
+          const usec = cpu ? numberIn(await read(join(g, 'cpu.stat')), 'usage_usec') : null;
           return {
             oomKilled: count(await read(join(g, 'memory.events')), 'oom_kill') > 0,
             processLimitHit: count(await read(join(g, 'pids.events')), 'max') > 0,
             maxMemoryKb: peak ? Math.round(peak / 1024) : null,
+            cpuTimeMs: usec === null ? null : Math.round(usec / 1000),
           };
         },
         destroy: () => removeTree(g),

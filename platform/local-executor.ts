@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BOX_WORK_DIR, createSandbox } from './sandbox.js';
 import type { RunLimits, Sandbox, SandboxMode } from './sandbox.js';
-import { Capture, explain } from './run-ending.js';
+import { Capture, byNumber, explain } from './run-ending.js';
 import type { Ending, RunRequest, RunResult } from './run-ending.js';
 import { removeStaleWorkDirs, removeWorkDir, workDirPrefix } from './work-dirs.js';
 
@@ -142,6 +142,7 @@ export class LocalExecutor {
         output_truncated: false,
         error_truncated: false,
         container_id: '',
+        resources: { wall_time_ms: 0, cpu_time_ms: null, max_memory_kb: null, exit_signal: null },
       };
     }
     if (this.runs.has(req.eval_id))
@@ -226,11 +227,19 @@ export class LocalExecutor {
         cgroup: report,
         stderr: run.stderr.text(),
       };
+      const explained = explain(ending, req);
+      const wall = Math.round(performance.now() - started);
       return {
-        ...explain(ending, req),
+        ...explained,
         eval_id: req.eval_id,
         output: run.stdout.text(),
-        runtime_ms: Math.round(performance.now() - started),
+        runtime_ms: wall,
+        resources: {
+          wall_time_ms: wall,
+          cpu_time_ms: report?.cpuTimeMs ?? null,
+          max_memory_kb: report?.maxMemoryKb ?? null,
+          exit_signal: explained.exit_code > 128 ? byNumber(explained.exit_code - 128) : null,
+        },
         output_truncated: run.stdout.truncated,
         error_truncated: run.stderr.truncated,
         container_id: `${this.sandbox.kind}-${child.pid ?? 0}`,

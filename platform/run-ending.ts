@@ -31,6 +31,13 @@ export interface RunResult {
   error_truncated: boolean;
   container_id: string;
   termination_reason: TerminationReason;
+  /** What the kernel measured (CPU time and memory only where the run had control groups). */
+  resources: {
+    wall_time_ms: number;
+    cpu_time_ms: number | null;
+    max_memory_kb: number | null;
+    exit_signal: string | null;
+  };
 }
 
 /** Exit code of a run stopped by its timeout, as coreutils' `timeout` uses. */
@@ -84,7 +91,7 @@ export type Ending =
 type Verdict = Pick<RunResult, 'status' | 'error' | 'exit_code' | 'termination_reason'>;
 
 const SIGNALS = constants.signals;
-const byNumber = (n: number): string =>
+export const byNumber = (n: number): string =>
   Object.entries(SIGNALS).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 
 // Without cgroups, what the runtimes print when an rlimit refuses them is the only evidence.

@@ -261,7 +261,12 @@ export class Worker {
     if (r.status === 'cancelled' && this.stopping) throw new Error(`worker ${executor.id} stopped`);
     if (r.status === 'cancelled') {
       // Killed on request: the canceller recorded and announced it; what it printed is kept.
-      const printed = { output: r.output, error: r.error, runtime_ms: r.runtime_ms };
+      const printed = {
+        output: r.output,
+        error: r.error,
+        runtime_ms: r.runtime_ms,
+        resources: r.resources,
+      };
       await storage.update(id, printed, trace).catch(() => undefined);
       return;
     }
@@ -278,6 +283,7 @@ export class Worker {
           output_truncated: r.output_truncated,
           error_truncated: r.error_truncated,
           termination_reason: r.termination_reason,
+          resources: r.resources,
         },
         trace,
       );

@@ -569,6 +569,20 @@ export interface components {
             error_truncated?: boolean;
             executor_id?: string | null;
             termination_reason?: components["schemas"]["TerminationReason"];
+            resources?: components["schemas"]["ResourceReport"];
+        };
+        /**
+         * @description Present once a run has ended on an executor. What the kernel measured of it: wall-clock time, CPU time of all its processes and
+         *     threads and the most memory it used (null where the executor has no control groups to
+         *     count them), and the signal that ended it, if one did (SIGKILL also for a timeout, a
+         *     limit or a kill on request; `termination_reason` says which).
+         */
+        ResourceReport: {
+            wall_time_ms: number;
+            cpu_time_ms: number | null;
+            max_memory_kb: number | null;
+            /** @example SIGKILL */
+            exit_signal: string | null;
         };
         /** @description The full evaluation, including its code and metadata. */
         EvaluationRecord: {
@@ -591,6 +605,7 @@ export interface components {
             output_truncated?: boolean;
             error_truncated?: boolean;
             executor_id?: string | null;
+            resources?: components["schemas"]["ResourceReport"];
             termination_reason?: components["schemas"]["TerminationReason"];
             code: string | null;
             metadata: {

@@ -187,6 +187,13 @@ export interface components {
             } | null;
             /** @description Why the run ended (the gateway spec's TerminationReason). */
             termination_reason?: string | null;
+            /** @description What the kernel measured of the run (the gateway spec's ResourceReport). */
+            resources?: {
+                wall_time_ms?: number;
+                cpu_time_ms?: number | null;
+                max_memory_kb?: number | null;
+                exit_signal?: string | null;
+            } | null;
         };
         EvaluationCreate: {
             id: string;
@@ -213,6 +220,13 @@ export interface components {
             /** @description The writer cut the output already (storage also cuts past its own cap). */
             output_truncated?: boolean;
             error_truncated?: boolean;
+            /** @description What the kernel measured of the run (the gateway spec's ResourceReport). */
+            resources?: {
+                wall_time_ms?: number;
+                cpu_time_ms?: number | null;
+                max_memory_kb?: number | null;
+                exit_signal?: string | null;
+            } | null;
             /**
              * @description Why the run ended (the gateway spec's TerminationReason).
              * @enum {string}

@@ -54,6 +54,10 @@ describe('a trace followed gateway → queue → worker → storage (embedded pl
         // The gateway's span in the record (from the queued event), the worker's in its events.
         expect((record as unknown as { output: string }).output).to.equal('traced\n');
         expect(traceOf(record!.metadata.traceparent)).to.equal(TRACE);
+        // Storage hears of the end just before the event is published: wait for the event.
+        const mine = (channel: string) =>
+          events.some((e) => e.channel === channel && e.payload.eval_id === eval_id);
+        await until(() => mine('evaluation:completed'), 10_000);
         const worker = events.filter((e) => e.payload.eval_id === eval_id);
         expect(worker.map((e) => e.channel)).to.include.members([
           'evaluation:running',

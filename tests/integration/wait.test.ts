@@ -95,6 +95,28 @@ describe('waiting for the result (Prefer: wait=N, RFC 7240)', function () {
     expect(after.status).to.equal('cancelled');
   });
 
+  it('reports what the kernel measured: a program that sleeps 1 s vs one that spins 1 s', async () => {
+    const [sleeps, spins] = await Promise.all(
+      [
+        'import time\ntime.sleep(1)',
+        'import time\nwhile time.process_time() < 1: pass', // a second of its own CPU
+      ].map((code) => call('POST', '/api/eval', { prefer: 'wait=30' }, { code })),
+    );
+    for (const r of [sleeps!, spins!]) {
+      expect(r.status).to.equal(200);
+      expect(r.body.resources.wall_time_ms).to.be.at.least(1000);
+      expect(r.body.resources.exit_signal).to.equal(null);
+    }
+    const counted =
+      gateway.deps.config.worker.sandbox !== 'none' && sleeps!.body.resources.cpu_time_ms !== null;
+    if (counted) {
+      expect(sleeps!.body.resources.cpu_time_ms).to.be.below(500);
+      expect(spins!.body.resources.cpu_time_ms).to.be.at.least(1000);
+      expect(spins!.body.resources.max_memory_kb).to.be.above(1000); // an interpreter's worth
+    }
+    expect(counted, 'this machine counts CPU time per run (control groups)').to.equal(true);
+  });
+
   it('carries Location on every 202, and waits for nothing without Prefer', async () => {
     const r = await call('POST', '/api/eval', {}, { code: 'print(1)' });
     expect(r.status).to.equal(202);
