@@ -25,6 +25,8 @@ export class EndWaits {
   private readonly watches = new Map<string, Set<() => void>>();
   private size = 0;
   private unsubscribe: (() => void) | undefined;
+  private readonly wakers = new Set<() => void>();
+  private closed = false;
 
   constructor(
     private readonly events: EventBus,
@@ -35,8 +37,14 @@ export class EndWaits {
     return this.size;
   }
 
+  /** Ends every wait now (shutdown): each request is answered with what is known. */
+  close(): void {
+    this.closed = true;
+    for (const wake of [...this.wakers]) wake();
+  }
+
   watch(evalId: string): EndWatch | undefined {
-    if (this.size >= this.max) return undefined;
+    if (this.closed || this.size >= this.max) return undefined;
     this.unsubscribe ??= this.events.subscribe((channel, payload) => {
       if (!ENDS.has(channel)) return;
       const id = (payload as { eval_id?: string }).eval_id;
@@ -70,11 +78,15 @@ export class EndWaits {
         ended
           ? Promise.resolve(true)
           : new Promise<boolean>((resolve) => {
-              const timer = setTimeout(() => resolve(false), ms);
-              wake = () => {
+              const done = (ended: boolean): void => {
                 clearTimeout(timer);
-                resolve(true);
+                this.wakers.delete(giveUp);
+                resolve(ended);
               };
+              const giveUp = (): void => done(false);
+              const timer = setTimeout(giveUp, ms);
+              this.wakers.add(giveUp);
+              wake = () => done(true);
             }),
       stop,
     };

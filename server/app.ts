@@ -195,6 +195,8 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     listen: (port, host) => listen(server, port, host),
     async close(timeoutMs = 10_000) {
       closing = true;
+      // Requests waiting for an evaluation to end (Prefer: wait) are answered now.
+      deps.waits.close();
       // net's close, not http's: http's would also close idle connections at once (see below).
       const closed = new Promise<void>((resolve) =>
         net.Server.prototype.close.call(server, () => resolve()),

@@ -26,6 +26,16 @@ describe('Prefer: wait=N', () => {
     expect(waits.waiting).to.equal(0);
   });
 
+  it('ends every wait at once on close, and takes no new one', async () => {
+    const waits = new EndWaits(createInProcessEventBus());
+    const w = waits.watch('a')!;
+    const waiting = w.until(60_000);
+    waits.close();
+    expect(await waiting).to.equal(false);
+    w.stop();
+    expect(waits.watch('b')).to.equal(undefined);
+  });
+
   it('lets at most `max` requests wait at once', () => {
     const waits = new EndWaits(createInProcessEventBus(), 2);
     const [a, b] = [waits.watch('x'), waits.watch('y')];
