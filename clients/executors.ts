@@ -2,7 +2,7 @@ import type { ExecutorTarget } from '../lib/config.js';
 import { GatewayError } from '../lib/errors.js';
 import { DownstreamHttp } from './http.js';
 import type { DownstreamOptions } from './http.js';
-import type { Executors, KillAnswer } from '../core/ports/executors.js';
+import type { Executors, KillAnswer, LanguagesAnswer } from '../core/ports/executors.js';
 export type { Executors, KillAnswer } from '../core/ports/executors.js';
 
 export interface ExecutorsOptions extends Omit<
@@ -56,6 +56,14 @@ export function createExecutors(opts: ExecutorsOptions): Executors {
           `Executor ${executorId} runs no evaluation ${evalId}`,
         );
       }
+      return r.body;
+    },
+    async languages(executorId) {
+      const r = await client(executorId).call<LanguagesAnswer>('GET', 'languages', {
+        expect: 'executor_Languages',
+        timeoutMs: 2000,
+        retries: 0,
+      });
       return r.body;
     },
     async health(executorId, timeoutMs) {

@@ -3,6 +3,7 @@ import { submitEvaluation } from './submit-evaluation.js';
 import { submitEvaluationBatch } from './submit-evaluation-batch.js';
 import { getEvaluationStatus } from './get-evaluation-status.js';
 import { getEvaluation } from './get-evaluation.js';
+import { getLanguages } from './get-languages.js';
 import { listEvaluations } from './list-evaluations.js';
 import { cancelEvaluation } from './cancel-evaluation.js';
 import { killEvaluation } from './kill-evaluation.js';
@@ -42,6 +43,7 @@ export function createHandlers(deps: Deps): Handlers {
     getQueueStatus: getQueueStatus(deps),
     getCeleryStatus: getCeleryStatus(deps),
     getStatistics: getStatistics(deps),
+    getLanguages: getLanguages(deps),
     getApiRoot: getApiRoot(deps),
     getSwaggerUi: getSwaggerUi(deps),
     getRedoc: getRedoc(deps),

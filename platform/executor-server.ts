@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger.js';
 import { ServiceError, downstreamDocument, serveContract } from './contract-server.js';
 import type { ContractServer } from './contract-server.js';
 import type { LocalExecutor } from './local-executor.js';
+import { runtimeVersions } from './runtime-versions.js';
 
 /** The reference executor service of spec/downstream/executor.yaml over a LocalExecutor. */
 export function startExecutorServer(opts: {
@@ -14,6 +15,7 @@ export function startExecutorServer(opts: {
   outputBytes: number;
 }): Promise<ContractServer> {
   const ex = opts.executor;
+  const languages = runtimeVersions(ex.interpreters);
   const capacity = () => {
     const running = ex.running().length;
     return {
@@ -72,6 +74,10 @@ export function startExecutorServer(opts: {
       getCapacity: () => ({ status: 200, body: capacity() }),
       getStatus: () => ({ status: 200, body: capacity() }),
       getHealth: () => ({ status: 200, body: { status: 'healthy', executor_id: ex.id } }),
+      getLanguages: async () => ({
+        status: 200,
+        body: { executor_id: ex.id, languages: await languages() },
+      }),
     },
   });
 }

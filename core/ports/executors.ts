@@ -3,6 +3,7 @@ import type { components } from '../../generated/types/executor.js';
 import type { ExecutorTarget } from '../../lib/config.js';
 
 export type KillAnswer = components['schemas']['KillResult'];
+export type LanguagesAnswer = components['schemas']['Languages'];
 
 /** The executor services (`spec/downstream/executor.yaml`), found by executor id. */
 export interface Executors {
@@ -14,5 +15,7 @@ export interface Executors {
   circuits(): Record<string, 'closed' | 'open' | 'half_open' | 'disabled'>;
   /** Kill an evaluation's process; GW_ERR_NOT_RUNNING when the executor runs nothing by that id. */
   kill(executorId: string, evalId: string, trace?: TraceContext): Promise<KillAnswer>;
+  /** The languages an executor runs, with their runtime versions. */
+  languages(executorId: string): Promise<LanguagesAnswer>;
   health(executorId: string, timeoutMs: number): Promise<void>;
 }

@@ -343,6 +343,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/languages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The languages this deployment runs
+         * @description Each language the deployment accepts (`ALLOWED_LANGUAGES`) with the runtime versions its
+         *     executors report (`GET /languages` of each executor the gateway knows: `EXECUTOR_URLS`,
+         *     the embedded one included; asked at most every 30 s), how many executors run it, and the
+         *     limits a submission may ask for. An executor that does not answer is left out.
+         */
+        get: operations["getLanguages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/statistics": {
         parameters: {
             query?: never;
@@ -485,6 +508,24 @@ export interface components {
         Language: string;
         /** @enum {string} */
         EvaluationState: "submitted" | "queued" | "provisioning" | "running" | "completed" | "failed" | "cancelled";
+        LanguageCatalogue: {
+            languages: {
+                name: components["schemas"]["Language"];
+                /** @description The runtime versions the executors report (empty when none answered). */
+                versions: string[];
+                /** @description How many executors run it. */
+                executors: number;
+            }[];
+            /** @description What every run gets (the deployment's EVAL_* settings). */
+            limits: {
+                timeout_default_s: number;
+                timeout_max_s: number;
+                memory_mb: number;
+                output_bytes: number;
+                max_processes: number;
+                stdin_bytes: number;
+            };
+        };
         /**
          * @description Which queue system holds the evaluation (`bull` plays the part of Celery).
          * @enum {string}
@@ -1709,6 +1750,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobQueueStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getLanguages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalogue. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LanguageCatalogue"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -22,6 +22,7 @@ export type SchemaName =
   | 'executor_ExecuteResult'
   | 'executor_Health'
   | 'executor_KillResult'
+  | 'executor_Languages'
   | 'executor_Logs'
   | 'events_CancelledEvent'
   | 'events_ClientMessage'

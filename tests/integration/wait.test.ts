@@ -117,6 +117,15 @@ describe('waiting for the result (Prefer: wait=N, RFC 7240)', function () {
     expect(counted, 'this machine counts CPU time per run (control groups)').to.equal(true);
   });
 
+  it('lists its languages with the runtime version its executor reports', async () => {
+    const r = await call('GET', '/api/languages', {});
+    expect(r.status).to.equal(200);
+    const python = r.body.languages.find((l: { name: string }) => l.name === 'python');
+    expect(python.executors).to.equal(1); // the embedded platform's
+    expect(python.versions[0]).to.match(/^3\.\d+\.\d+$/);
+    expect(r.body.limits).to.include({ timeout_max_s: 300, memory_mb: 512 });
+  });
+
   it('carries Location on every 202, and waits for nothing without Prefer', async () => {
     const r = await call('POST', '/api/eval', {}, { code: 'print(1)' });
     expect(r.status).to.equal(202);
