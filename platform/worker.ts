@@ -303,6 +303,7 @@ export class Worker {
         completed_at,
         termination_reason: r.termination_reason,
         traceparent: traceparent(trace),
+        resources: r.resources,
       });
     } else {
       await events.publish('evaluation:failed', {
@@ -314,6 +315,7 @@ export class Worker {
         output: r.output,
         termination_reason: r.termination_reason,
         traceparent: traceparent(trace),
+        resources: r.resources,
       });
     }
   }

@@ -66,6 +66,13 @@ export interface components {
             termination_reason?: components["schemas"]["TerminationReason"];
             /** @description The W3C trace context of the worker's span, in the submission's trace. */
             traceparent?: string;
+            /** @description What the kernel measured of the run (the gateway spec's ResourceReport). */
+            resources?: {
+                wall_time_ms?: number;
+                cpu_time_ms?: number | null;
+                max_memory_kb?: number | null;
+                exit_signal?: string | null;
+            };
         } & {
             [key: string]: unknown;
         };
@@ -83,6 +90,13 @@ export interface components {
             termination_reason?: components["schemas"]["TerminationReason"];
             /** @description The W3C trace context of the worker's span, in the submission's trace. */
             traceparent?: string;
+            /** @description What the kernel measured of the run (the gateway spec's ResourceReport). */
+            resources?: {
+                wall_time_ms?: number;
+                cpu_time_ms?: number | null;
+                max_memory_kb?: number | null;
+                exit_signal?: string | null;
+            };
         } & {
             [key: string]: unknown;
         };

@@ -59,6 +59,8 @@ describe('a trace followed gateway → queue → worker → storage (embedded pl
           events.some((e) => e.channel === channel && e.payload.eval_id === eval_id);
         await until(() => mine('evaluation:completed'), 10_000);
         const worker = events.filter((e) => e.payload.eval_id === eval_id);
+        const completed = worker.find((e) => e.channel === 'evaluation:completed')!.payload;
+        expect(completed.resources.wall_time_ms).to.be.a('number'); // what the kernel measured
         expect(worker.map((e) => e.channel)).to.include.members([
           'evaluation:running',
           'evaluation:completed',
