@@ -59,6 +59,7 @@ const MIGRATIONS: Migration[] = [
     ALTER TABLE ${s}.api_keys ADD COLUMN rate_limit_per_minute integer,
       ADD COLUMN max_concurrent integer;`,
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN stdin text;`,
+  (s) => `ALTER TABLE ${s}.submissions ADD COLUMN args text[];`,
 ];
 
 // A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.
@@ -66,7 +67,7 @@ const MIGRATION_LOCK = 0x63727563;
 // With the schema's hash, the session lock the reconciling gateway holds.
 const RECONCILE_LOCK = 0x72656330;
 const COLUMNS =
-  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, COALESCE(stdin, '') AS stdin, requeues";
+  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, COALESCE(stdin, '') AS stdin, COALESCE(args, '{}') AS args, requeues";
 
 function unavailable(err: unknown): GatewayError {
   return new GatewayError(

@@ -42,7 +42,7 @@ export function createMemoryLedger(
   return {
     kind: 'memory',
     record(rec) {
-      const bytes = (rec.code.length + rec.stdin.length) * 2;
+      const bytes = (rec.code.length + rec.stdin.length + rec.args.join('').length) * 2;
       const known = records.get(rec.eval_id);
       if (known) codeBytes -= known.bytes;
       else {

@@ -50,6 +50,7 @@ async function enqueue(
         priority: e.priority ? 2 : 1,
         ...(owner ? { owner } : {}),
         ...(e.stdin ? { stdin: e.stdin } : {}),
+        ...(e.args.length ? { args: e.args } : {}),
         ...(trace ? { traceparent: traceparent(trace) } : {}),
       },
       trace,
@@ -70,6 +71,7 @@ async function enqueue(
     ...(batch ? { batch: true } : {}),
     ...(owner ? { owner } : {}),
     ...(e.stdin ? { stdin: e.stdin } : {}),
+    ...(e.args.length ? { args: e.args } : {}),
     ...(trace ? { traceparent: traceparent(trace) } : {}),
   });
   return null;

@@ -91,6 +91,7 @@ export class Submitter {
       timeout: req.timeout ?? DEFAULT_TIMEOUT,
       priority: req.priority ?? false,
       stdin: req.stdin ?? '',
+      args: req.args ?? [],
     };
     const submittedAt = new Date();
     const trace = opts.trace;
@@ -119,6 +120,7 @@ export class Submitter {
       submitted_at: submittedAt,
       code: e.code,
       stdin: e.stdin,
+      args: e.args,
       requeues: 0,
     };
     try {
@@ -202,6 +204,7 @@ export class Submitter {
       timeout: rec.timeout,
       priority: rec.priority,
       stdin: rec.stdin,
+      args: rec.args,
     };
     const submittedAt = rec.submitted_at.toISOString();
     const accepted = await handOver(this.deps, order, rec.eval_id, e, {

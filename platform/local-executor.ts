@@ -158,7 +158,7 @@ export class LocalExecutor {
     const dir = boxed ? undefined : await mkdtemp(workDirPrefix());
     const file = boxed ? `${BOX_WORK_DIR}/${interpreter.file}` : join(dir!, interpreter.file);
     if (dir) await writeFile(file, req.code, { mode: 0o600 });
-    const program = interpreter.command(file, req.memory_mb);
+    const program = [...interpreter.command(file, req.memory_mb), ...(req.args ?? [])];
     const launch = await this.sandbox.launch(
       { name: req.eval_id, file: interpreter.file, source: req.code, program },
       limits,

@@ -16,6 +16,7 @@ interface Task {
   owner?: string;
   traceparent?: string;
   stdin?: string;
+  args?: string[];
   seq: number;
   queued_at: string;
   /** Set while a worker holds it: when the hold lapses it goes back to the queue. */
@@ -87,6 +88,7 @@ export class TaskQueue {
       ...(req.owner ? { owner: req.owner } : {}),
       ...(req.traceparent ? { traceparent: req.traceparent } : {}),
       ...(req.stdin ? { stdin: req.stdin } : {}),
+      ...(req.args?.length ? { args: req.args } : {}),
       seq: this.seq++,
       attempts: 0,
       queued_at: new Date(this.now()).toISOString(),
@@ -204,6 +206,7 @@ export function startQueueServer(opts: {
             ...(t.owner ? { owner: t.owner } : {}),
             ...(t.traceparent ? { traceparent: t.traceparent } : {}),
             ...(t.stdin ? { stdin: t.stdin } : {}),
+            ...(t.args ? { args: t.args } : {}),
           },
         };
       },

@@ -18,6 +18,8 @@ export interface RunRequest {
   output_bytes: number;
   /** Its standard input; without it the program reads end-of-file at once. */
   stdin?: string;
+  /** Its command-line arguments. */
+  args?: string[];
 }
 
 export interface RunResult {

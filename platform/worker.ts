@@ -37,6 +37,7 @@ interface Work {
   /** The submitting request's W3C trace context, continued in this worker's calls. */
   traceparent?: string;
   stdin?: string;
+  args?: string[];
 }
 
 /**
@@ -229,6 +230,7 @@ export class Worker {
         memory_mb: limits.memoryMb,
         output_bytes: limits.outputBytes,
         ...(work.stdin ? { stdin: work.stdin } : {}),
+        ...(work.args?.length ? { args: work.args } : {}),
       },
       () => {
         if (state.cancelled) executor.kill(id);

@@ -22,6 +22,8 @@ export interface SubmissionRecord {
   code: string;
   /** Its standard input ('' for none), kept with the code for the same reason. */
   stdin: string;
+  /** Its command-line arguments ([] for none). */
+  args: string[];
   /** How many times the reconciler queued it again. */
   requeues: number;
 }

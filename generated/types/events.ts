@@ -123,6 +123,8 @@ export interface components {
             submitted_at: string;
             /** @description The program's standard input. */
             stdin?: string;
+            /** @description The program's command-line arguments. */
+            args?: string[];
             /** @description The W3C trace context of the submit, so a worker can continue the trace. */
             traceparent?: string;
             /** @description Whose evaluation it is; the worker records it in storage (`metadata.owner`). */

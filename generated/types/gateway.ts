@@ -556,6 +556,11 @@ export interface components {
              * @default
              */
             stdin?: string;
+            /**
+             * @description Command-line arguments for the program (`sys.argv[1:]`, `process.argv.slice(2)`, `$@`).
+             * @default []
+             */
+            args?: string[];
         };
         EvaluationAccepted: {
             eval_id: components["schemas"]["EvalId"];

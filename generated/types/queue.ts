@@ -153,6 +153,8 @@ export interface components {
             owner?: string;
             /** @description The program's standard input. */
             stdin?: string;
+            /** @description The program's command-line arguments. */
+            args?: string[];
             /**
              * @description The W3C trace context of the submitting request; the worker continues the trace in
              *     its calls to storage and records its trace id (`metadata.trace_id`).
@@ -174,6 +176,7 @@ export interface components {
             priority?: number;
             owner?: string;
             stdin?: string;
+            args?: string[];
             traceparent?: string;
         } | null;
         TaskState: {

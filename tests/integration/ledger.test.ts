@@ -20,6 +20,7 @@ const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRec
   submitted_at: new Date('2024-07-01T12:00:00.123Z'),
   code: 'print(1)',
   stdin: 'line one\nline two\n',
+  args: ['--name', 'two words', ''],
   requeues: 0,
   ...over,
 });
@@ -140,7 +141,7 @@ describe('gateway ledger (real PostgreSQL)', () => {
     const sql = postgres(DATABASE_URL);
     try {
       const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
-      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
     } finally {
       await sql.end();
       await Promise.all([...stores, again].map((s) => s.close()));

@@ -117,6 +117,17 @@ describe('waiting for the result (Prefer: wait=N, RFC 7240)', function () {
     expect(counted, 'this machine counts CPU time per run (control groups)').to.equal(true);
   });
 
+  it('runs the program with its arguments and its input', async () => {
+    const code = 'import sys\nprint(" ".join(sys.argv[1:]), sys.stdin.read().strip())';
+    const r = await call(
+      'POST',
+      '/api/eval',
+      { prefer: 'wait=20' },
+      { code, args: ['hello', 'to you'], stdin: 'and more\n' },
+    );
+    expect(r.body).to.include({ status: 'completed', output: 'hello to you and more\n' });
+  });
+
   it('lists its languages with the runtime version its executor reports', async () => {
     const r = await call('GET', '/api/languages', {});
     expect(r.status).to.equal(200);

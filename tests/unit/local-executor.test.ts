@@ -47,6 +47,16 @@ for (const sandbox of ['bwrap', 'none'] as const) {
       expect(unread).to.include({ status: 'completed', output: '1\n' });
     });
 
+    it('gives the program its command-line arguments, as they were given', async () => {
+      const r = await ex.run({
+        ...run,
+        eval_id: 'g',
+        code: 'import sys\nprint(sys.argv[1:])',
+        args: ['two words', '--flag', '', '$HOME'],
+      });
+      expect(r.output).to.equal("['two words', '--flag', '', '$HOME']\n");
+    });
+
     it('gives the program a clean environment and a fresh directory of its own', async () => {
       const r = await ex.run({
         ...run,

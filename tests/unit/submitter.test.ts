@@ -154,13 +154,13 @@ describe('Submitter (core, in-memory ports)', () => {
 
   it('requeues a recorded evaluation under its own id and says so on evaluation:queued', async () => {
     const { submitter, jobs, tasks, seen, ledger } = setup({ share: 1, bull: 'refuse' });
-    const a = await submitter.submit({ code: 'x', timeout: 7, stdin: 'input\n' });
+    const a = await submitter.submit({ code: 'x', timeout: 7, stdin: 'input\n', args: ['-v'] });
     expect(a).to.include({ backend: 'legacy', fallback: true });
     const rec = (await ledger.find(a.eval_id))!;
     const again = await submitter.requeue(rec);
     expect(again.eval_id).to.equal(a.eval_id);
     expect(tasks.map((t) => t.eval_id)).to.deep.equal([a.eval_id, a.eval_id]);
-    expect(tasks[1]?.stdin).to.equal('input\n'); // the record kept it
+    expect(tasks[1]).to.deep.include({ stdin: 'input\n', args: ['-v'] }); // the record kept them
     expect(jobs).to.deep.equal([]);
     const queued = seen.filter((e) => e.channel === 'evaluation:queued');
     expect(queued).to.have.length(2);
