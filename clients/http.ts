@@ -5,6 +5,10 @@ import { describeErrors, schemaValidator } from '../lib/validators.js';
 import type { SchemaName } from '../generated/validators/schema-names.js';
 import { redact } from '../lib/config.js';
 import { SIGNATURE_HEADER, signRequest } from '../lib/signing.js';
+import { CallTimeout, detailOf, outcomeOf, transportError } from './http-errors.js';
+import type { CallOutcome } from './http-errors.js';
+
+export type { CallOutcome } from './http-errors.js';
 import { traceparent } from '../lib/trace.js';
 import { Circuit, RetryBudget } from './circuit.js';
 import type { CircuitOptions, CircuitStateName } from './circuit.js';
@@ -33,9 +37,6 @@ export interface DownstreamOptions {
   record?: (service: string, seconds: number, outcome: CallOutcome) => void;
 }
 
-/** How a call ended, for metrics. */
-export type CallOutcome = 'ok' | 'unavailable' | 'timeout' | 'bad_gateway' | 'circuit_open';
-
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface CallOptions {
@@ -63,26 +64,8 @@ export interface DownstreamAnswer<T> {
   body: T;
 }
 
-// Network errors that mean "nobody answered there": the service is down or the name is wrong.
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNRESET',
-  'EPIPE',
-  'ECONNABORTED',
-]);
 const IDEMPOTENT = new Set<Method>(['GET', 'PUT', 'DELETE']);
 const RETRY_STATUSES = new Set([502, 503, 504]);
-
-class Timeout extends Error {
-  constructor() {
-    super('timed out');
-    this.name = 'Timeout';
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -144,7 +127,7 @@ export class DownstreamHttp {
         path,
         headers,
       });
-      const timer = setTimeout(() => req.destroy(new Timeout()), timeoutMs);
+      const timer = setTimeout(() => req.destroy(new CallTimeout()), timeoutMs);
       req.once('error', (err) => {
         clearTimeout(timer);
         reject(err);
@@ -239,7 +222,7 @@ export class DownstreamHttp {
           await sleep(Math.min(50 * 2 ** attempt, 500));
           continue;
         }
-        const failure = this.transportError(err);
+        const failure = transportError(this.opts.displayName, err);
         if (!opts.anonymous && failure.code !== 'GW_ERR_BAD_GATEWAY')
           this.opts.observe?.(false, failure);
         throw failure;
@@ -282,36 +265,4 @@ export class DownstreamHttp {
     }
     return { status, body: parsed as T };
   }
-
-  private transportError(err: unknown): GatewayError {
-    const name = this.opts.displayName;
-    if (err instanceof Timeout) {
-      return new GatewayError('GW_ERR_DOWNSTREAM_TIMEOUT', `${name} did not answer in time`, {
-        cause: err,
-      });
-    }
-    const code = (err as { code?: string }).code;
-    if (code !== undefined && UNREACHABLE.has(code)) {
-      return new GatewayError('GW_ERR_DOWNSTREAM_UNAVAILABLE', `${name} unavailable`, {
-        cause: err,
-      });
-    }
-    return new GatewayError('GW_ERR_BAD_GATEWAY', `${name} request failed`, { cause: err });
-  }
-}
-
-function outcomeOf(err: unknown): CallOutcome {
-  if (!(err instanceof GatewayError)) return 'bad_gateway';
-  if (err.expected) return 'circuit_open';
-  if (err.code === 'GW_ERR_DOWNSTREAM_TIMEOUT') return 'timeout';
-  if (err.code === 'GW_ERR_DOWNSTREAM_UNAVAILABLE') return 'unavailable';
-  return 'bad_gateway';
-}
-
-function detailOf(body: unknown): string {
-  if (body && typeof body === 'object' && 'detail' in body) {
-    const d = body.detail;
-    return `: ${typeof d === 'string' ? d : JSON.stringify(d)}`.slice(0, 300);
-  }
-  return '';
 }
