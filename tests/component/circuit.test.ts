@@ -2,18 +2,10 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { QUEUE, STORAGE, isolate, startGateway, stored } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
+import { sample } from '../helpers/prometheus.js';
 
 const ID = 'eval_20240701_120000_abc123def456';
 const OPEN_MS = 400;
-
-/** The value of one sample line of the Prometheus text, or 0 when it is absent. */
-const sample = (text: string, line: string): number =>
-  Number(
-    text
-      .split('\n')
-      .find((l) => l.startsWith(`${line} `))
-      ?.split(' ')[1] ?? 0,
-  );
 
 /** A storage service that fails, then recovers, as the circuit breaker in front of it sees it. */
 describe('circuit breakers', () => {

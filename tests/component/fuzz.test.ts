@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { loadConfig } from '../../lib/config.js';
-import { silentLogger } from '../../lib/logger.js';
-import { composeGateway } from '../../server/compose.js';
 import type { Gateway } from '../../server/compose.js';
 import { fuzz } from '../fuzz/campaign.js';
 import { operationIds } from '../helpers/contract.js';
+import { startEmbedded } from '../helpers/embedded.js';
 
 /**
  * 2,000 requests over every operation from the spec, valid and mutated, against the gateway with
@@ -17,19 +15,12 @@ describe('the spec-driven fuzzer (seed 1, 2,000 requests, embedded platform)', f
   let base: string;
 
   before(async () => {
-    const env = {
-      PLATFORM_QUEUE_PORT: '0',
-      PLATFORM_STORAGE_PORT: '0',
-      PLATFORM_EXECUTOR_PORT: '0',
+    ({ gateway, base } = await startEmbedded({
       ADMIN_API_KEY: 'fuzz-admin',
       API_KEYS: 'fuzz-key',
       // Its wrong keys would get this address throttled and most answers would be 429.
       AUTH_FAILURES_PER_MINUTE: '0',
-      LOG_LEVEL: 'silent',
-    };
-    gateway = await composeGateway(loadConfig(env), loadConfig, env, silentLogger());
-    const address = await gateway.app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${address.port}`;
+    }));
   });
   after(() => gateway?.close());
 

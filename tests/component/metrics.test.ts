@@ -2,16 +2,11 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { QUEUE, isolate, startGateway } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
+import { sample } from '../helpers/prometheus.js';
 import { connect } from '../helpers/ws-client.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths.js';
-
-/** The value of one sample line of the Prometheus text, or 0 when it is absent. */
-function sample(text: string, name: string, labels = ''): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
-  return line ? Number(line.split(' ')[1]) : 0;
-}
 
 /** `/metrics` as Prometheus scrapes it, after a scripted run. */
 describe('Prometheus metrics', () => {

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import { loadConfig } from '../../lib/config.js';
-import { silentLogger } from '../../lib/logger.js';
-import { composeGateway } from '../../server/compose.js';
 import type { Gateway } from '../../server/compose.js';
 import { until } from '../helpers/services.js';
+import { startEmbedded } from '../helpers/embedded.js';
 
 /**
  * Owners end to end with the embedded platform behind the gateway: the owner of the key that
@@ -17,15 +15,7 @@ describe('owners through the whole platform (embedded)', function () {
   const admin = { 'x-admin-key': 'owners-admin', 'content-type': 'application/json' };
 
   before(async () => {
-    const env = {
-      PLATFORM_QUEUE_PORT: '0',
-      PLATFORM_STORAGE_PORT: '0',
-      PLATFORM_EXECUTOR_PORT: '0',
-      ADMIN_API_KEY: 'owners-admin',
-      LOG_LEVEL: 'silent',
-    };
-    gateway = await composeGateway(loadConfig(env), loadConfig, env, silentLogger());
-    base = `http://127.0.0.1:${(await gateway.app.listen(0, '127.0.0.1')).port}`;
+    ({ gateway, base } = await startEmbedded({ ADMIN_API_KEY: 'owners-admin' }));
   });
   after(() => gateway?.close());
 

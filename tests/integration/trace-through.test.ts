@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import { loadConfig } from '../../lib/config.js';
-import { silentLogger } from '../../lib/logger.js';
-import { composeGateway } from '../../server/compose.js';
 import { REDIS_URL, dropRedisPrefix, uniqueName, until } from '../helpers/services.js';
+import { startEmbedded } from '../helpers/embedded.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER = `00-${TRACE}-00f067aa0ba902b7-01`;
@@ -10,8 +8,9 @@ const traceOf = (tp: unknown): string | undefined => /^00-([0-9a-f]{32})-/.exec(
 
 /**
  * One submission followed by its trace id through the whole platform: the client's traceparent
- * → gateway → queue (legacy task or Bull job) → worker → storage, where the worker records the
- * trace id it continued (`metadata.trace_id`).
+ * → gateway → queue (legacy task or Bull job) → worker, whose storage calls and running /
+ * completed events carry a span of its own in the same trace; the record in storage keeps the
+ * gateway's (`metadata.traceparent`).
  */
 describe('a trace followed gateway → queue → worker → storage (embedded platform)', function () {
   this.timeout(90_000);
@@ -23,21 +22,12 @@ describe('a trace followed gateway → queue → worker → storage (embedded pl
     ['bull', { CELERY_ENABLED: 'true', CELERY_PERCENTAGE: '1', BULL_PREFIX: prefix }],
   ] as const) {
     it(`through the ${backend} queue`, async () => {
-      const env = {
-        PLATFORM_QUEUE_PORT: '0',
-        PLATFORM_STORAGE_PORT: '0',
-        PLATFORM_EXECUTOR_PORT: '0',
-        REDIS_URL,
-        LOG_LEVEL: 'silent',
-        ...split,
-      };
-      const gateway = await composeGateway(loadConfig(env), loadConfig, env, silentLogger());
+      const { gateway, base } = await startEmbedded({ REDIS_URL, ...split });
       const events: { channel: string; payload: Record<string, any> }[] = [];
       gateway.deps.events.subscribe((channel, payload) =>
         events.push({ channel, payload: payload as Record<string, any> }),
       );
       try {
-        const base = `http://127.0.0.1:${(await gateway.app.listen(0, '127.0.0.1')).port}`;
         const r = await fetch(`${base}/api/eval`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', traceparent: CALLER },

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { loadConfig } from '../../lib/config.js';
-import { silentLogger } from '../../lib/logger.js';
-import { composeGateway } from '../../server/compose.js';
 import type { Gateway } from '../../server/compose.js';
 import { contractViolations } from '../helpers/contract.js';
 import { until } from '../helpers/services.js';
+import { startEmbedded } from '../helpers/embedded.js';
 
 /** `Prefer: wait=N` and `Location` against the embedded platform: real runs, real timing. */
 describe('waiting for the result (Prefer: wait=N, RFC 7240)', function () {
@@ -12,14 +10,7 @@ describe('waiting for the result (Prefer: wait=N, RFC 7240)', function () {
   let gateway: Gateway;
   let base: string;
   before(async () => {
-    const env = {
-      PLATFORM_QUEUE_PORT: '0',
-      PLATFORM_STORAGE_PORT: '0',
-      PLATFORM_EXECUTOR_PORT: '0',
-      LOG_LEVEL: 'silent',
-    };
-    gateway = await composeGateway(loadConfig(env), loadConfig, env, silentLogger());
-    base = `http://127.0.0.1:${(await gateway.app.listen(0, '127.0.0.1')).port}`;
+    ({ gateway, base } = await startEmbedded());
   });
   after(() => gateway?.close());
 
