@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import nock from 'nock';
-import { connect, startEmbedded, submit } from '../helpers/ws-client.js';
+import { connect, startWsGateway, submit } from '../helpers/ws-client.js';
 import { until } from '../helpers/services.js';
 import type { Gateway } from '../../server/compose.js';
 
@@ -26,7 +26,7 @@ describe('WS /ws (embedded platform, real worker)', function () {
       gw,
       http,
       ws: wsUrl,
-    } = await startEmbedded({ WS_HEARTBEAT_MS: '200', WS_MAX_SUBSCRIPTIONS: '3' }));
+    } = await startWsGateway({ WS_HEARTBEAT_MS: '200', WS_MAX_SUBSCRIPTIONS: '3' }));
   });
   after(() => gw.close());
 
@@ -135,7 +135,7 @@ describe('WS /ws (embedded platform, real worker)', function () {
   });
 
   it('disconnects a client too slow to read, with a close code and reason', async () => {
-    const slow = await startEmbedded({ WS_MAX_BUFFERED_BYTES: '65536' });
+    const slow = await startWsGateway({ WS_MAX_BUFFERED_BYTES: '65536' });
     // A raw TCP client: it completes the handshake, then reads nothing until the end.
     const port = Number(new URL(slow.http).port);
     const sock = net.connect(port, '127.0.0.1');
@@ -175,7 +175,7 @@ describe('WS /ws (embedded platform, real worker)', function () {
   });
 
   it('requires the API key at upgrade when the gateway requires one', async () => {
-    const locked = await startEmbedded({ API_KEYS: 'k1' });
+    const locked = await startWsGateway({ API_KEYS: 'k1' });
     try {
       let refused: unknown;
       await connect(locked.ws).catch((e: unknown) => (refused = e));

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
 import WebSocket from 'ws';
 import { describeErrors, schemaValidator } from '../../lib/validators.js';
-import { loadConfig } from '../../lib/config.js';
-import { silentLogger } from '../../lib/logger.js';
-import { composeGateway } from '../../server/compose.js';
 import type { Gateway } from '../../server/compose.js';
+import { startEmbedded } from './embedded.js';
 
 const validate = schemaValidator('events_ServerMessage');
 
@@ -77,19 +75,11 @@ export async function connect(
  * A whole gateway in this process, as `npm start` composes it: embedded platform with a real
  * worker unless service URLs are given. Listening on a free loopback port.
  */
-export async function startEmbedded(
+export async function startWsGateway(
   env: Record<string, string> = {},
 ): Promise<{ gw: Gateway; http: string; ws: string }> {
-  const full = {
-    PLATFORM_QUEUE_PORT: '0',
-    PLATFORM_STORAGE_PORT: '0',
-    PLATFORM_EXECUTOR_PORT: '0',
-    WORKER_POLL_MS: '50',
-    ...env,
-  };
-  const gw = await composeGateway(loadConfig(full), loadConfig, full, silentLogger());
-  const { port } = await gw.app.listen(0, '127.0.0.1');
-  return { gw, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws` };
+  const { gateway, base } = await startEmbedded({ WORKER_POLL_MS: '50', ...env });
+  return { gw: gateway, http: base, ws: `${base.replace('http', 'ws')}/ws` };
 }
 
 export async function submit(http: string, body: unknown): Promise<string> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { connect, startEmbedded, submit } from '../helpers/ws-client.js';
+import { connect, startWsGateway, submit } from '../helpers/ws-client.js';
 import { REDIS_URL } from '../helpers/services.js';
 
 describe('WS fan-out across gateway instances (real Redis)', function () {
@@ -11,8 +11,8 @@ describe('WS fan-out across gateway instances (real Redis)', function () {
     // A runs the embedded platform; B is a second gateway in front of the same services. They
     // share a key of their own: an embedded platform would otherwise make a new one at start.
     const INTERNAL_API_KEY = 'ws-fan-out-test-key';
-    const a = await startEmbedded({ REDIS_URL, INTERNAL_API_KEY });
-    const b = await startEmbedded({
+    const a = await startWsGateway({ REDIS_URL, INTERNAL_API_KEY });
+    const b = await startWsGateway({
       REDIS_URL,
       INTERNAL_API_KEY,
       QUEUE_SERVICE_URL: a.gw.config.gateway.queueServiceUrl,
