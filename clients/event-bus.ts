@@ -4,8 +4,15 @@ import type { SchemaName } from '../generated/validators/schema-names.js';
 import { describeErrors, schemaValidator } from '../lib/validators.js';
 import type { Logger } from '../lib/logger.js';
 import { FIRST_CONNECT_WAIT_MS, firstConnect } from '../lib/redis.js';
-import type { Channel, EventBus } from '../core/ports/event-bus.js';
-export type { Channel, EventBus, EventListener, EventPayloads } from '../core/ports/event-bus.js';
+import type { Channel, EventBus, OutputEvent } from '../core/ports/event-bus.js';
+import { memoryOutputHistory, redisOutputHistory } from './output-history.js';
+export type {
+  Channel,
+  EventBus,
+  EventListener,
+  EventPayloads,
+  OutputEvent,
+} from '../core/ports/event-bus.js';
 
 const SCHEMA: Record<Channel, SchemaName> = {
   'evaluation:submitted': 'events_SubmittedEvent',
@@ -15,6 +22,7 @@ const SCHEMA: Record<Channel, SchemaName> = {
   'evaluation:completed': 'events_CompletedEvent',
   'evaluation:failed': 'events_FailedEvent',
   'evaluation:cancelled': 'events_CancelledEvent',
+  'evaluation:output': 'events_OutputEvent',
 };
 
 function assertPayload(channel: Channel, payload: unknown): void {
@@ -32,15 +40,18 @@ const isChannel = (c: string): c is Channel => c in SCHEMA;
 export function createInProcessEventBus(): EventBus {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
+  const output = memoryOutputHistory();
   return {
     kind: 'in-process',
     dropped: 0,
     pending: 0,
     publish(channel, payload) {
       assertPayload(channel, payload);
-      emitter.emit('event', channel, payload);
+      const kept = channel === 'evaluation:output' ? output.keep(payload as OutputEvent) : payload;
+      emitter.emit('event', channel, kept);
       return Promise.resolve(true);
     },
+    history: (evalId, after) => Promise.resolve(output.since(evalId, after)),
     subscribe(listener) {
       emitter.on('event', listener);
       return () => emitter.off('event', listener);
@@ -70,6 +81,10 @@ export function createRedisEventBus(url: string, logger: Logger, bufferSize = 10
     enableAutoPipelining: true,
   });
   pub.on('error', (err: Error) => logger.debug({ err }, 'redis publisher error'));
+  const output = redisOutputHistory(pub);
+  // An output chunk is kept (for followers who resume) and published in one step.
+  const send = (channel: Channel, message: string, evalId: string): Promise<unknown> =>
+    channel === 'evaluation:output' ? output.keep(evalId, message) : pub.publish(channel, message);
   let sub: Redis | undefined;
   let subscription: Promise<void> = Promise.resolve();
   const emitter = new EventEmitter();
@@ -86,7 +101,7 @@ export function createRedisEventBus(url: string, logger: Logger, bufferSize = 10
       while (held.length) {
         const batch = held.slice(0, FLUSH_BATCH);
         const sent = await Promise.allSettled(
-          batch.map((e) => connected().then(() => pub.publish(e.channel, e.message))),
+          batch.map((e) => connected().then(() => send(e.channel, e.message, e.evalId))),
         );
         // What went out leaves the buffer; what did not keeps its place for the next try.
         const kept = batch.filter((_, i) => sent[i]!.status === 'rejected');
@@ -149,7 +164,7 @@ export function createRedisEventBus(url: string, logger: Logger, bufferSize = 10
       }
       try {
         await connected();
-        await pub.publish(channel, message);
+        await send(channel, message, payload.eval_id);
         return true;
       } catch (err) {
         logger.warn({ err, channel, eval_id: payload.eval_id }, 'event held for a retry');
@@ -171,6 +186,10 @@ export function createRedisEventBus(url: string, logger: Logger, bufferSize = 10
       };
     },
     subscribed: () => subscription,
+    async history(evalId, after) {
+      await connected();
+      return output.since(evalId, after);
+    },
     async ping() {
       await connected();
       await pub.ping();

@@ -3,6 +3,7 @@ import { submitEvaluation } from './submit-evaluation.js';
 import { submitEvaluationBatch } from './submit-evaluation-batch.js';
 import { getEvaluationStatus } from './get-evaluation-status.js';
 import { getEvaluation } from './get-evaluation.js';
+import { streamEvaluationEvents } from './stream-evaluation-events.js';
 import { getLanguages } from './get-languages.js';
 import { listEvaluations } from './list-evaluations.js';
 import { cancelEvaluation } from './cancel-evaluation.js';
@@ -32,6 +33,7 @@ export function createHandlers(deps: Deps): Handlers {
     submitEvaluationBatch: submitEvaluationBatch(deps),
     getEvaluationStatus: getEvaluationStatus(deps),
     getEvaluation: getEvaluation(deps),
+    streamEvaluationEvents: streamEvaluationEvents(deps),
     listEvaluations: listEvaluations(deps),
     cancelEvaluation: cancelEvaluation(deps),
     killEvaluation: killEvaluation(deps),

@@ -3,6 +3,8 @@
  * generates: what a handler receives and the answers the spec allows it.
  */
 
+import type { ReplyStream } from './http/reply-stream.js';
+
 interface OperationShape {
   parameters: { query?: unknown; path?: unknown; header?: unknown; cookie?: unknown };
   responses: object;
@@ -26,7 +28,8 @@ export type ReplyOf<Op extends OperationShape> = {
         [T in keyof ContentOf<Op['responses'][S]> & string]: {
           status: S;
           contentType?: T;
-          body: ContentOf<Op['responses'][S]>[T];
+          // An event stream is written as it comes.
+          body: T extends 'text/event-stream' ? ReplyStream : ContentOf<Op['responses'][S]>[T];
           headers?: Record<string, string>;
         };
       }[keyof ContentOf<Op['responses'][S]> & string];

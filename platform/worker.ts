@@ -257,8 +257,14 @@ export class Worker {
         }
       }
     }
-    const stopFollowing = followOutput(storage, executor, id, trace);
-    const r = await result.finally(stopFollowing);
+    const stopFollowing = followOutput(storage, events, executor, id, trace);
+    let r;
+    try {
+      r = await result;
+    } finally {
+      // The last chunks go out before the end is announced (or the record says it).
+      await stopFollowing(r ? { output: r.output, error: r.error } : { output: '', error: '' });
+    }
     // Killed because this worker stops: not this evaluation's end; it is retried elsewhere.
     if (r.status === 'cancelled' && this.stopping) throw new Error(`worker ${executor.id} stopped`);
     if (r.status === 'cancelled') {

@@ -21,7 +21,7 @@ import { traceFrom } from '../lib/trace.js';
 import type { TraceContext } from '../lib/trace.js';
 import { createClientAddress } from '../lib/http/client-address.js';
 import { isGatewayError } from '../lib/errors.js';
-import { writeReply } from './stages/reply.js';
+import { createReplyWriter } from './stages/reply.js';
 import { requestId } from './stages/request-id.js';
 import { createRoute } from './stages/route.js';
 import { attachTransportGuards } from './stages/transport.js';
@@ -73,6 +73,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
   const validate = createValidate(contract);
   const dispatch = createDispatch(contract, { ...createHandlers(deps), ...overrides });
   const problem = createProblemWriter(logger);
+  const reply = createReplyWriter();
   const docsAssets = createDocsAssets(problem);
   const accessLine = createAccessLog(logger, config.gateway.accessLogSample);
   const { metrics } = deps;
@@ -133,7 +134,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
         requestBody,
       };
       validate(op, request);
-      writeReply(res, await dispatch(op, request, state));
+      reply.write(res, await dispatch(op, request, state));
     } catch (err) {
       problem(res, err, state);
     } finally {
@@ -197,6 +198,8 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
       closing = true;
       // Requests waiting for an evaluation to end (Prefer: wait) are answered now.
       deps.waits.close();
+      // So are event streams (a client that follows resumes elsewhere with Last-Event-ID).
+      reply.closeStreams();
       // net's close, not http's: http's would also close idle connections at once (see below).
       const closed = new Promise<void>((resolve) =>
         net.Server.prototype.close.call(server, () => resolve()),

@@ -2,8 +2,10 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
+import { CLOSE_GOING_AWAY, Connection, message } from './ws-connection.js';
 import type { components } from '../generated/types/events.js';
-import type { Channel } from '../clients/event-bus.js';
+import type { Channel, OutputEvent } from '../clients/event-bus.js';
+import { isAfter, stateOfEvent } from '../core/lifecycle.js';
 import { isGatewayError } from '../lib/errors.js';
 import { describeErrors, schemaValidator } from '../lib/validators.js';
 import { fromRecord, lookup } from '../handlers/evaluation-lookup.js';
@@ -13,9 +15,7 @@ import { isAdmin } from '../core/identity.js';
 import type { Identity } from '../core/identity.js';
 
 type S = components['schemas'];
-type ServerMessage = S['ServerMessage'];
 type ClientMessage = S['ClientMessage'];
-type State = S['EvaluationState'];
 type ErrorCode = S['ErrorMessage']['code'];
 
 export interface WsOptions {
@@ -35,63 +35,8 @@ export interface WsServer {
   close(): Promise<void>;
 }
 
-/** Close codes (RFC 6455 §7.4.1). */
-export const CLOSE_GOING_AWAY = 1001;
-export const CLOSE_TRY_AGAIN_LATER = 1013;
-
 const validateClient = schemaValidator('events_ClientMessage');
-const validateServer = schemaValidator('events_ServerMessage');
 const validateSubscribe = schemaValidator('events_SubscribeMessage');
-
-/** The status an event means for its evaluation. */
-function statusOf(channel: Channel, payload: { status?: string }): State {
-  const s = channel.slice('evaluation:'.length) as State;
-  // `completed` also carries results that failed or timed out (other workers send those).
-  if (s === 'completed' && payload.status && payload.status !== 'completed') return 'failed';
-  return s;
-}
-
-class Connection {
-  readonly ids = new Set<string>();
-  all = false;
-  alive = true;
-  /** Events for ids whose snapshot is still being read; sent right after it, in order. */
-  readonly held = new Map<string, Buffer[]>();
-  constructor(
-    readonly ws: WebSocket,
-    private readonly maxBuffered: number,
-    /** Whose connection it is: a snapshot of another owner's evaluation is refused. */
-    readonly who: Identity,
-    /** Messages sent over every connection of the listener. */
-    private readonly counts: { sent: number },
-  ) {}
-
-  send(text: string | Buffer): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.maxBuffered) {
-      // Nothing more is queued; the close frame follows what is buffered, so a client that reads
-      // again learns why. One that never does is dropped by ws's close timeout (30 s).
-      this.ws.close(CLOSE_TRY_AGAIN_LATER, 'client too slow: send buffer full');
-      return;
-    }
-    this.ws.send(text, { binary: false });
-    this.counts.sent++;
-  }
-
-  deliver(evalId: string, text: Buffer): void {
-    const held = this.held.get(evalId);
-    if (held) held.push(text);
-    else this.send(text);
-  }
-}
-
-function message(m: ServerMessage): string {
-  if (!validateServer(m))
-    throw new Error(
-      `server message breaks spec/events.yaml: ${describeErrors(validateServer.errors)}`,
-    );
-  return JSON.stringify(m);
-}
 
 /**
  * `WS /ws`: lifecycle events relayed from the event bus (Redis `evaluation:*` when configured, so
@@ -116,6 +61,9 @@ export function attachWebSocket(
   const relay = (channel: Channel, payload: unknown): void => {
     const p = payload as { eval_id?: string; status?: string };
     if (!p.eval_id || (following.size === 0 && !byId.has(p.eval_id))) return;
+    if (channel === 'evaluation:output') return relayOutput(payload as OutputEvent);
+    const status = stateOfEvent(channel, p);
+    if (!status) return;
     let text: Buffer;
     try {
       // Encoded once for every client that gets it.
@@ -123,7 +71,7 @@ export function attachWebSocket(
         message({
           type: 'event',
           eval_id: p.eval_id,
-          status: statusOf(channel, p),
+          status,
           channel,
           payload: p,
           time: new Date().toISOString(),
@@ -135,6 +83,23 @@ export function attachWebSocket(
     }
     for (const c of following) c.deliver(p.eval_id, text);
     for (const c of byId.get(p.eval_id) ?? []) if (!c.all) c.deliver(p.eval_id, text);
+  };
+  const outputMessage = (o: OutputEvent): string =>
+    message({
+      type: 'output',
+      eval_id: o.eval_id,
+      id: o.id!,
+      stream: o.stream,
+      data: o.data,
+      offset: o.offset,
+      time: new Date().toISOString(),
+    });
+  // Output goes to those who follow the evaluation by id (not to `all`: every program's output).
+  const relayOutput = (o: OutputEvent): void => {
+    const set = byId.get(o.eval_id);
+    if (!set || !o.id) return;
+    const text = Buffer.from(outputMessage(o));
+    for (const c of set) c.deliver(o.eval_id, text, o.id);
   };
   // The bus is followed only while someone is connected, so a gateway without WebSocket clients
   // does not receive every event of the platform.
@@ -151,6 +116,7 @@ export function attachWebSocket(
   };
 
   async function snapshot(c: Connection, id: string): Promise<void> {
+    let lastOutput: string | undefined;
     try {
       const { stored, record } = await lookup(deps, id, c.who, undefined);
       const evaluation = statusView(stored ?? fromRecord(record!));
@@ -163,6 +129,15 @@ export function attachWebSocket(
           time: new Date().toISOString(),
         }),
       );
+      // The output kept so far, then (below) what came meanwhile, each chunk once.
+      const kept = await deps.events.history(id).catch((err: unknown) => {
+        logger.warn({ err, eval_id: id }, 'output kept so far unavailable');
+        return [];
+      });
+      for (const o of kept) {
+        c.send(outputMessage(o));
+        lastOutput = o.id;
+      }
     } catch (err) {
       const missing = isGatewayError(err) && err.code === 'GW_ERR_EVALUATION_NOT_FOUND';
       // Unknown, or another owner's: nothing of it is relayed.
@@ -174,7 +149,8 @@ export function attachWebSocket(
         id,
       );
     } finally {
-      for (const text of c.held.get(id) ?? []) c.send(text);
+      for (const { text, outputId } of c.held.get(id) ?? [])
+        if (!outputId || !lastOutput || isAfter(outputId, lastOutput)) c.send(text);
       c.held.delete(id);
     }
   }

@@ -11,7 +11,10 @@ export interface EventPayloads {
   'evaluation:completed': S['CompletedEvent'];
   'evaluation:failed': S['FailedEvent'];
   'evaluation:cancelled': S['CancelledEvent'];
+  'evaluation:output': S['OutputEvent'];
 }
+/** A chunk of a running program's output; `id` is set once the bus has kept it. */
+export type OutputEvent = S['OutputEvent'];
 export type Channel = keyof EventPayloads;
 
 export type EventListener = (channel: Channel, payload: unknown) => void;
@@ -28,6 +31,11 @@ export interface EventBus {
    */
   publish<C extends Channel>(channel: C, payload: EventPayloads[C]): Promise<boolean>;
   subscribe(listener: EventListener): () => void;
+  /**
+   * The output chunks kept for an evaluation (`evaluation:output`), oldest first, each with its
+   * id; with `after`, only those after that id. Chunks are kept for an hour after the last.
+   */
+  history(evalId: string, after?: string): Promise<OutputEvent[]>;
   /** Resolves once subscribers receive events (the Redis subscription is in place). */
   subscribed(): Promise<void>;
   /** Resolves when the bus's transport answers; rejects when it does not. */

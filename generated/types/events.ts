@@ -108,6 +108,20 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        OutputEvent: {
+            eval_id: string;
+            /**
+             * @description Given by the bus when it keeps the chunk; every delivered chunk has one, and they
+             *     increase per evaluation.
+             */
+            id?: string;
+            /** @enum {string} */
+            stream: "stdout" | "stderr";
+            /** @description The chunk as UTF-8 text (never a partial character). */
+            data: string;
+            /** @description The chunk's first byte within its stream. */
+            offset: number;
+        };
         /** @description The data of one job-queue (Bull) job; the job id is the eval_id. */
         JobPayload: {
             eval_id: string;
@@ -154,7 +168,7 @@ export interface components {
             id?: string;
         };
         /** @description What the gateway sends on its WebSocket. */
-        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["HeartbeatMessage"] | components["schemas"]["SubscribedMessage"] | components["schemas"]["PongMessage"] | components["schemas"]["ErrorMessage"];
+        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["OutputMessage"] | components["schemas"]["HeartbeatMessage"] | components["schemas"]["SubscribedMessage"] | components["schemas"]["PongMessage"] | components["schemas"]["ErrorMessage"];
         SnapshotMessage: {
             /** @enum {string} */
             type: "snapshot";
@@ -176,6 +190,23 @@ export interface components {
             payload: {
                 [key: string]: unknown;
             };
+            /** Format: date-time */
+            time: string;
+        };
+        /**
+         * @description A chunk of a followed evaluation's output (subscriptions by id only, not `all`). Right
+         *     after a subscription's snapshot come the chunks kept so far, then each new one: the
+         *     chunks of a stream, concatenated, are what it printed (up to the output cap).
+         */
+        OutputMessage: {
+            /** @enum {string} */
+            type: "output";
+            eval_id: string;
+            id: string;
+            /** @enum {string} */
+            stream: "stdout" | "stderr";
+            data: string;
+            offset: number;
             /** Format: date-time */
             time: string;
         };

@@ -80,6 +80,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/eval/{eval_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow one evaluation as Server-Sent Events, its output as it is printed
+         * @description A `text/event-stream` (the browser's `EventSource`, or `curl -N`). The stream opens with
+         *     `status` (the evaluation as `GET /api/eval-status/{eval_id}` answers it), then sends, in
+         *     order:
+         *     - `output` — a chunk the program printed: `{"stream":"stdout"|"stderr","data":"…",
+         *       "offset":N}` (`offset`: the chunk's first byte in its stream). Each carries an `id`;
+         *       concatenating every chunk of a stream gives what it printed, up to the output cap.
+         *     - `status` — each later lifecycle step (`{"status":"running",…}`).
+         *     - `end` — the finished evaluation (status view); the stream closes after it.
+         *     A comment line every 15 s keeps proxies from closing an idle stream.
+         *
+         *     **Resume**: reconnect with `Last-Event-ID` set to the last `id` received (EventSource does
+         *     so itself): the stream replays every chunk after it and nothing before, so a reconnect
+         *     neither loses nor repeats output. Without it every chunk kept so far is replayed. Chunks
+         *     are kept for an hour after the evaluation's last one. A finished evaluation's stream sends
+         *     `status`, the chunks kept and `end` at once.
+         */
+        get: operations["streamEvaluationEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluations": {
         parameters: {
             query?: never;
@@ -1345,6 +1379,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EvaluationRecord"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    streamEvaluationEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `id` of the last `output` event received; replay starts after it.
+                 * @example 1764190000000-0
+                 */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description Evaluation id, as returned on submit. */
+                eval_id: components["parameters"]["EvalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream; it ends after `end`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: status
+                     *     data: {"eval_id":"eval_20240701_120000_abc123def456","status":"running"}
+                     *
+                     *     event: output
+                     *     id: 1764190000000-0
+                     *     data: {"stream":"stdout","data":"hello\n","offset":0}
+                     *
+                     *     event: end
+                     *     data: {"eval_id":"eval_20240701_120000_abc123def456","status":"completed","output":"hello\n"}
+                     */
+                    "text/event-stream": string;
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -34,6 +34,8 @@ export type SchemaName =
   | 'events_FailedEvent'
   | 'events_HeartbeatMessage'
   | 'events_JobPayload'
+  | 'events_OutputEvent'
+  | 'events_OutputMessage'
   | 'events_PingMessage'
   | 'events_PongMessage'
   | 'events_ProvisioningEvent'

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
+import { Redis } from 'ioredis';
 import { createRedisEventBus } from '../../clients/event-bus.js';
 import type { Channel, EventBus } from '../../clients/event-bus.js';
 import { OwnRedis } from '../helpers/own-redis.js';
@@ -54,6 +55,39 @@ describe('the Redis event bus (real Redis)', () => {
       channel: 'evaluation:cancelled',
       payload: { eval_id: id, reason: 'test' },
     });
+  });
+
+  it('keeps output chunks per evaluation, gives each an id, and replays those after an id', async () => {
+    const id = newEvalId();
+    const got: any[] = [];
+    const off = b.subscribe((channel, p: any) => {
+      if (channel === 'evaluation:output' && p.eval_id === id) got.push(p);
+    });
+    await b.subscribed();
+    try {
+      for (const [i, data] of ['a', 'bb', 'ccc'].entries())
+        await a.publish('evaluation:output', {
+          eval_id: id,
+          stream: 'stdout',
+          data,
+          offset: i,
+        });
+      await until(() => got.length === 3, 3000);
+      // Subscribers of another bus get each chunk with the id the kept copy has.
+      const kept = await b.history(id);
+      expect(kept).to.deep.equal(got);
+      expect(kept.map((c) => c.data)).to.deep.equal(['a', 'bb', 'ccc']);
+      expect(await b.history(id, kept[0]!.id)).to.deep.equal(kept.slice(1));
+      expect(await b.history(id, kept[2]!.id)).to.deep.equal([]);
+      // Kept for an hour, not for ever.
+      const redis = new Redis(REDIS_URL);
+      const ttl = await redis.pttl(`crucible:output:${id}`);
+      await redis.del(`crucible:output:${id}`);
+      redis.disconnect();
+      expect(ttl).to.be.within(3_500_000, 3_600_000);
+    } finally {
+      off();
+    }
   });
 
   it('refuses a payload outside spec/events.yaml before it reaches Redis', async () => {
