@@ -60,6 +60,7 @@ const MIGRATIONS: Migration[] = [
       ADD COLUMN max_concurrent integer;`,
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN stdin text;`,
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN args text[];`,
+  (s) => `ALTER TABLE ${s}.submissions ADD COLUMN test_cases jsonb;`,
 ];
 
 // A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.
@@ -67,7 +68,7 @@ const MIGRATION_LOCK = 0x63727563;
 // With the schema's hash, the session lock the reconciling gateway holds.
 const RECONCILE_LOCK = 0x72656330;
 const COLUMNS =
-  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, COALESCE(stdin, '') AS stdin, COALESCE(args, '{}') AS args, requeues";
+  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, COALESCE(stdin, '') AS stdin, COALESCE(args, '{}') AS args, COALESCE(test_cases, '[]'::jsonb) AS test_cases, requeues";
 
 function unavailable(err: unknown): GatewayError {
   return new GatewayError(
@@ -116,7 +117,7 @@ export async function createPostgresLedger(
     record: (rec) =>
       guard(async () => {
         await sql`
-          INSERT INTO ${table} ${sql(rec as unknown as Record<string, unknown>)}
+          INSERT INTO ${table} ${sql({ ...rec, test_cases: sql.json(rec.test_cases) } as unknown as Record<string, unknown>)}
           ON CONFLICT (eval_id) DO UPDATE SET backend = EXCLUDED.backend, task_id = EXCLUDED.task_id,
             status = EXCLUDED.status, fallback = EXCLUDED.fallback, updated_at = now()`;
       }),

@@ -42,7 +42,11 @@ export function createMemoryLedger(
   return {
     kind: 'memory',
     record(rec) {
-      const bytes = (rec.code.length + rec.stdin.length + rec.args.join('').length) * 2;
+      const cases = rec.test_cases.reduce(
+        (n, c) => n + (c.stdin?.length ?? 0) + (c.expected_output?.length ?? 0),
+        0,
+      );
+      const bytes = (rec.code.length + rec.stdin.length + rec.args.join('').length + cases) * 2;
       const known = records.get(rec.eval_id);
       if (known) codeBytes -= known.bytes;
       else {

@@ -11,3 +11,15 @@ export const MAX_CODE_BYTES = 1024 * 1024;
 export const DEFAULT_TIMEOUT = 30;
 /** The language of a submission, task or record that names none. */
 export const DEFAULT_LANGUAGE = 'python';
+/** One test case of a submission. */
+export type TestCase = components['schemas']['TestCase'];
+/** Test cases per submission, at most (the spec's `maxItems`). */
+export const MAX_TEST_CASES = 32;
+
+/**
+ * How long a run may take at most: its timeout, once per test case. A queue's lease and the
+ * reconciler's patience with a running evaluation are this plus their grace.
+ */
+export function runBudgetMs(e: { timeout: number; test_cases?: unknown[] }): number {
+  return e.timeout * 1000 * Math.max(1, e.test_cases?.length ?? 0);
+}

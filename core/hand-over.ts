@@ -51,6 +51,7 @@ async function enqueue(
         ...(owner ? { owner } : {}),
         ...(e.stdin ? { stdin: e.stdin } : {}),
         ...(e.args.length ? { args: e.args } : {}),
+        ...(e.test_cases.length ? { test_cases: e.test_cases } : {}),
         ...(trace ? { traceparent: traceparent(trace) } : {}),
       },
       trace,
@@ -72,6 +73,7 @@ async function enqueue(
     ...(owner ? { owner } : {}),
     ...(e.stdin ? { stdin: e.stdin } : {}),
     ...(e.args.length ? { args: e.args } : {}),
+    ...(e.test_cases.length ? { test_cases: e.test_cases } : {}),
     ...(trace ? { traceparent: traceparent(trace) } : {}),
   });
   return null;

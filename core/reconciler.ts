@@ -1,6 +1,7 @@
 import type { Logger } from '../lib/logger.js';
 import type { components } from '../generated/types/gateway.js';
 import { isTerminal } from './lifecycle.js';
+import { runBudgetMs } from './evaluation.js';
 import type { EventBus } from './ports/event-bus.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { Ledger, SubmissionRecord } from './ports/ledger.js';
@@ -113,7 +114,7 @@ export class Reconciler {
       // its worker died with it (and with the legacy queue's lease, or Bull's job) unrecorded.
       const since = Date.parse(stored.started_at ?? stored.created_at ?? '') || 0;
       const now = (this.opts.now ?? Date.now)();
-      if (now - since <= rec.timeout * 1000 + this.opts.graceMs) return follow();
+      if (now - since <= runBudgetMs(rec) + this.opts.graceMs) return follow();
       await storage.update(rec.eval_id, { status: 'queued' });
     }
     return this.requeueOrGiveUp(rec, stored !== null);

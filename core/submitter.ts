@@ -64,6 +64,12 @@ export class Submitter {
         message: `must be at most ${MAX_CODE_BYTES} bytes of UTF-8`,
       });
     }
+    if (req.test_cases?.length && req.stdin)
+      issues.push({
+        in: 'body',
+        pointer: `${pointer}/stdin`,
+        message: 'must not be given with test_cases: each case brings its own stdin',
+      });
     const language = req.language ?? DEFAULT_LANGUAGE;
     if (!this.deps.config.gateway.allowedLanguages.includes(language)) {
       issues.push({
@@ -92,6 +98,7 @@ export class Submitter {
       priority: req.priority ?? false,
       stdin: req.stdin ?? '',
       args: req.args ?? [],
+      test_cases: req.test_cases ?? [],
     };
     const submittedAt = new Date();
     const trace = opts.trace;
@@ -121,6 +128,7 @@ export class Submitter {
       code: e.code,
       stdin: e.stdin,
       args: e.args,
+      test_cases: e.test_cases,
       requeues: 0,
     };
     try {
@@ -205,6 +213,7 @@ export class Submitter {
       priority: rec.priority,
       stdin: rec.stdin,
       args: rec.args,
+      test_cases: rec.test_cases,
     };
     const submittedAt = rec.submitted_at.toISOString();
     const accepted = await handOver(this.deps, order, rec.eval_id, e, {

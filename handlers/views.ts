@@ -68,6 +68,13 @@ export function statusView(e: StoredEvaluation): S['EvaluationStatus'] {
             exit_signal: e.resources.exit_signal ?? null,
           },
         }),
+    // With test cases, once the run has ended.
+    ...(e.test_summary
+      ? {
+          test_results: e.test_results as S['TestResult'][],
+          test_summary: e.test_summary as S['TestSummary'],
+        }
+      : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { DEFAULT_LANGUAGE } from '../core/evaluation.js';
+import { DEFAULT_LANGUAGE, runBudgetMs } from '../core/evaluation.js';
 import type { components, operations } from '../generated/types/queue.js';
 import type { Logger } from '../lib/logger.js';
 import { ServiceError, downstreamDocument, serveContract } from './contract-server.js';
@@ -17,6 +17,7 @@ interface Task {
   traceparent?: string;
   stdin?: string;
   args?: string[];
+  test_cases?: { stdin?: string; expected_output?: string }[];
   seq: number;
   queued_at: string;
   /** Set while a worker holds it: when the hold lapses it goes back to the queue. */
@@ -89,6 +90,7 @@ export class TaskQueue {
       ...(req.traceparent ? { traceparent: req.traceparent } : {}),
       ...(req.stdin ? { stdin: req.stdin } : {}),
       ...(req.args?.length ? { args: req.args } : {}),
+      ...(req.test_cases?.length ? { test_cases: req.test_cases } : {}),
       seq: this.seq++,
       attempts: 0,
       queued_at: new Date(this.now()).toISOString(),
@@ -118,7 +120,7 @@ export class TaskQueue {
     for (const p of this.priorities()) {
       const task = this.waiting.get(p)?.shift();
       if (!task) continue;
-      task.lease_until = this.now() + task.timeout * 1000 + this.graceMs;
+      task.lease_until = this.now() + runBudgetMs(task) + this.graceMs;
       task.attempts++;
       this.leased.set(task.eval_id, task);
       return task;
@@ -207,6 +209,7 @@ export function startQueueServer(opts: {
             ...(t.traceparent ? { traceparent: t.traceparent } : {}),
             ...(t.stdin ? { stdin: t.stdin } : {}),
             ...(t.args ? { args: t.args } : {}),
+            ...(t.test_cases ? { test_cases: t.test_cases } : {}),
           },
         };
       },

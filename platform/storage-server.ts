@@ -109,6 +109,8 @@ export class Storage {
       if (patch.termination_reason !== undefined) d.termination_reason = patch.termination_reason;
       if (patch.exit_code !== undefined) d.exit_code = patch.exit_code;
       if (patch.resources !== undefined) d.resources = patch.resources;
+      if (patch.test_results !== undefined) d.test_results = patch.test_results;
+      if (patch.test_summary !== undefined) d.test_summary = patch.test_summary;
       if (patch.runtime_ms !== undefined) d.runtime_ms = patch.runtime_ms;
       if (patch.executor_id !== undefined) d.executor_id = patch.executor_id;
       if (patch.container_id !== undefined) d.container_id = patch.container_id;

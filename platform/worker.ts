@@ -10,6 +10,9 @@ import type { QueueBackend } from '../core/evaluation.js';
 import type { LocalExecutor } from './local-executor.js';
 import { traceFrom, traceparent } from '../lib/trace.js';
 import { followOutput } from './output-progress.js';
+import type { RunRequest, RunResult } from './run-ending.js';
+import { reportOf, runCases } from './test-cases.js';
+import type { CasesReport } from './test-cases.js';
 
 export interface WorkerOptions {
   executor: LocalExecutor;
@@ -38,6 +41,7 @@ interface Work {
   traceparent?: string;
   stdin?: string;
   args?: string[];
+  test_cases?: { stdin?: string; expected_output?: string }[];
 }
 
 /**
@@ -221,22 +225,25 @@ export class Worker {
     }
     let started!: () => void;
     const processStarted = new Promise<void>((resolve) => (started = resolve));
-    const result = executor.run(
-      {
-        eval_id: id,
-        code: work.code,
-        language: work.language,
-        timeout: work.timeout,
-        memory_mb: limits.memoryMb,
-        output_bytes: limits.outputBytes,
-        ...(work.stdin ? { stdin: work.stdin } : {}),
-        ...(work.args?.length ? { args: work.args } : {}),
-      },
-      () => {
-        if (state.cancelled) executor.kill(id);
-        started();
-      },
-    );
+    const onStart = (): void => {
+      if (state.cancelled) executor.kill(id);
+      started();
+    };
+    const request = (stdin: string | undefined): RunRequest => ({
+      eval_id: id,
+      code: work.code,
+      language: work.language,
+      timeout: work.timeout,
+      memory_mb: limits.memoryMb,
+      output_bytes: limits.outputBytes,
+      ...(stdin ? { stdin } : {}),
+      ...(work.args?.length ? { args: work.args } : {}),
+    });
+    const cases = work.test_cases?.length ? work.test_cases : undefined;
+    // With test cases: once per case, each in a sandbox of its own (the first start counts).
+    const result: Promise<RunResult & Partial<CasesReport>> = cases
+      ? runCases(cases, (stdin) => executor.run(request(stdin), onStart)).then(reportOf)
+      : executor.run(request(work.stdin), onStart);
     await Promise.race([processStarted, result]);
     if (!state.cancelled) {
       try {
@@ -257,7 +264,10 @@ export class Worker {
         }
       }
     }
-    const stopFollowing = followOutput(storage, events, executor, id, trace);
+    // Live output for a single run (test cases' outputs are in their results).
+    const stopFollowing = cases
+      ? () => Promise.resolve()
+      : followOutput(storage, events, executor, id, trace);
     let r;
     try {
       r = await result;
@@ -292,6 +302,7 @@ export class Worker {
           error_truncated: r.error_truncated,
           termination_reason: r.termination_reason,
           resources: r.resources,
+          ...(r.test_summary ? { test_results: r.test_results, test_summary: r.test_summary } : {}),
         },
         trace,
       );

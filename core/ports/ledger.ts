@@ -1,5 +1,5 @@
 import type { EvaluationState } from '../lifecycle.js';
-import type { QueueBackend } from '../evaluation.js';
+import type { QueueBackend, TestCase } from '../evaluation.js';
 
 /** What the gateway itself knows of an evaluation it accepted. */
 export interface SubmissionRecord {
@@ -24,6 +24,8 @@ export interface SubmissionRecord {
   stdin: string;
   /** Its command-line arguments ([] for none). */
   args: string[];
+  /** Its test cases ([] for none). */
+  test_cases: TestCase[];
   /** How many times the reconciler queued it again. */
   requeues: number;
 }

@@ -139,6 +139,11 @@ export interface components {
             stdin?: string;
             /** @description The program's command-line arguments. */
             args?: string[];
+            /** @description Run the program once per case, each with its stdin; compare stdout with expected_output. */
+            test_cases?: {
+                stdin?: string;
+                expected_output?: string;
+            }[];
             /** @description The W3C trace context of the submit, so a worker can continue the trace. */
             traceparent?: string;
             /** @description Whose evaluation it is; the worker records it in storage (`metadata.owner`). */

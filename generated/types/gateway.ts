@@ -595,6 +595,53 @@ export interface components {
              * @default []
              */
             args?: string[];
+            /**
+             * @description Runs the program once per case (at most 32), each in a sandbox of its own with the
+             *     case's `stdin` and the request's `args`, `timeout` and limits. The result lists each
+             *     case's verdict (`test_results`) and a summary (`test_summary`); the evaluation ends
+             *     `completed` when every case passed, else `failed`. Without `test_cases` the program
+             *     runs once with `stdin`, which may not be given together with them.
+             */
+            test_cases?: components["schemas"]["TestCase"][];
+        };
+        TestCase: {
+            /**
+             * @description The case's standard input.
+             * @default
+             */
+            stdin?: string;
+            /**
+             * @description What stdout must be for the case to pass, compared with trailing spaces of each line
+             *     and trailing newlines ignored. Without it the case passes when the program exits 0.
+             */
+            expected_output?: string;
+        };
+        TestResult: {
+            /** @description The case's place in `test_cases`. */
+            index: number;
+            /**
+             * @description `passed`; `wrong_output`: it exited 0 but stdout differs from `expected_output`;
+             *     `error`: it exited with another code or a signal; `timeout`: the wall-clock limit;
+             *     `limit`: a sandbox limit (memory, processes, output, file size, CPU time).
+             * @enum {string}
+             */
+            verdict: "passed" | "wrong_output" | "error" | "timeout" | "limit";
+            output: string | null;
+            error: string | null;
+            exit_code: number | null;
+            termination_reason: components["schemas"]["TerminationReason"];
+            resources: components["schemas"]["ResourceReport"];
+        };
+        TestSummary: {
+            total: number;
+            passed: number;
+            /** @description Cases that did not pass. */
+            failed: number;
+            /**
+             * @description `passed` when every case passed.
+             * @enum {string}
+             */
+            verdict: "passed" | "failed";
         };
         EvaluationAccepted: {
             eval_id: components["schemas"]["EvalId"];
@@ -650,6 +697,13 @@ export interface components {
             executor_id?: string | null;
             termination_reason?: components["schemas"]["TerminationReason"];
             resources?: components["schemas"]["ResourceReport"];
+            /**
+             * @description With `test_cases`: each case's verdict, output and resources, in order, once the run
+             *     has ended. The evaluation's own `output`, `error`, `exit_code` and `resources` are
+             *     those of the first case that did not pass (the last case when all passed).
+             */
+            test_results?: components["schemas"]["TestResult"][];
+            test_summary?: components["schemas"]["TestSummary"];
         };
         /**
          * @description Present once a run has ended on an executor. What the kernel measured of it: wall-clock time, CPU time of all its processes and
@@ -687,6 +741,8 @@ export interface components {
             executor_id?: string | null;
             resources?: components["schemas"]["ResourceReport"];
             termination_reason?: components["schemas"]["TerminationReason"];
+            test_results?: components["schemas"]["TestResult"][];
+            test_summary?: components["schemas"]["TestSummary"];
             code: string | null;
             metadata: {
                 [key: string]: unknown;

@@ -155,6 +155,11 @@ export interface components {
             stdin?: string;
             /** @description The program's command-line arguments. */
             args?: string[];
+            /** @description Run the program once per case, each with its stdin; compare stdout with expected_output. */
+            test_cases?: {
+                stdin?: string;
+                expected_output?: string;
+            }[];
             /**
              * @description The W3C trace context of the submitting request; the worker continues the trace in
              *     its calls to storage and records its trace id (`metadata.trace_id`).
@@ -177,6 +182,11 @@ export interface components {
             owner?: string;
             stdin?: string;
             args?: string[];
+            /** @description Run the program once per case, each with its stdin; compare stdout with expected_output. */
+            test_cases?: {
+                stdin?: string;
+                expected_output?: string;
+            }[];
             traceparent?: string;
         } | null;
         TaskState: {

@@ -187,6 +187,14 @@ export interface components {
             } | null;
             /** @description Why the run ended (the gateway spec's TerminationReason). */
             termination_reason?: string | null;
+            /** @description Each test case's result (the gateway spec's TestResult). */
+            test_results?: {
+                [key: string]: unknown;
+            }[];
+            /** @description The test cases' summary (the gateway spec's TestSummary). */
+            test_summary?: {
+                [key: string]: unknown;
+            };
             /** @description What the kernel measured of the run (the gateway spec's ResourceReport). */
             resources?: {
                 wall_time_ms?: number;
@@ -220,6 +228,14 @@ export interface components {
             /** @description The writer cut the output already (storage also cuts past its own cap). */
             output_truncated?: boolean;
             error_truncated?: boolean;
+            /** @description Each test case's result (the gateway spec's TestResult). */
+            test_results?: {
+                [key: string]: unknown;
+            }[];
+            /** @description The test cases' summary (the gateway spec's TestSummary). */
+            test_summary?: {
+                [key: string]: unknown;
+            };
             /** @description What the kernel measured of the run (the gateway spec's ResourceReport). */
             resources?: {
                 wall_time_ms?: number;

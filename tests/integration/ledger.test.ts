@@ -21,6 +21,7 @@ const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRec
   code: 'print(1)',
   stdin: 'line one\nline two\n',
   args: ['--name', 'two words', ''],
+  test_cases: [{ stdin: '1 2\n', expected_output: '3\n' }, { expected_output: '' }, {}],
   requeues: 0,
   ...over,
 });
@@ -141,7 +142,7 @@ describe('gateway ledger (real PostgreSQL)', () => {
     const sql = postgres(DATABASE_URL);
     try {
       const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
-      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
+      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
     } finally {
       await sql.end();
       await Promise.all([...stores, again].map((s) => s.close()));

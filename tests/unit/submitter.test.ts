@@ -152,6 +152,15 @@ describe('Submitter (core, in-memory ports)', () => {
     expect((await ledger.find(a.eval_id))?.status).to.equal('queued');
   });
 
+  it('requeues an evaluation with its test cases (the record keeps them)', async () => {
+    const { submitter, tasks, ledger } = setup({ share: 1, bull: 'refuse' });
+    const cases = [{ stdin: '1\n', expected_output: '1\n' }, {}];
+    const b = await submitter.submit({ code: 'x', test_cases: cases });
+    await submitter.requeue((await ledger.find(b.eval_id))!);
+    expect(tasks.map((t) => t.eval_id)).to.deep.equal([b.eval_id, b.eval_id]);
+    expect(tasks[1]).to.deep.include({ test_cases: cases });
+  });
+
   it('requeues a recorded evaluation under its own id and says so on evaluation:queued', async () => {
     const { submitter, jobs, tasks, seen, ledger } = setup({ share: 1, bull: 'refuse' });
     const a = await submitter.submit({ code: 'x', timeout: 7, stdin: 'input\n', args: ['-v'] });
@@ -161,6 +170,7 @@ describe('Submitter (core, in-memory ports)', () => {
     expect(again.eval_id).to.equal(a.eval_id);
     expect(tasks.map((t) => t.eval_id)).to.deep.equal([a.eval_id, a.eval_id]);
     expect(tasks[1]).to.deep.include({ stdin: 'input\n', args: ['-v'] }); // the record kept them
+
     expect(jobs).to.deep.equal([]);
     const queued = seen.filter((e) => e.channel === 'evaluation:queued');
     expect(queued).to.have.length(2);

@@ -41,6 +41,17 @@ describe('TaskQueue (the reference legacy queue)', () => {
     expect(q.take()?.eval_id).to.equal('a'); // back, ahead of later work of its priority
   });
 
+  it('leases a task with test cases for its timeout once per case', () => {
+    let now = 0;
+    const q = new TaskQueue({ leaseGraceMs: 1000, now: () => now });
+    q.add({ ...task('a', 1, 5), test_cases: [{}, {}, {}] });
+    expect(q.take()?.eval_id).to.equal('a');
+    now = 15_999; // three cases of 5 s, and the grace
+    expect(q.take()).to.equal(null);
+    now = 16_000;
+    expect(q.take()?.eval_id).to.equal('a');
+  });
+
   it('gives a task up after its lease lapsed maxAttempts times, and says so once', () => {
     let now = 0;
     const given: unknown[] = [];
