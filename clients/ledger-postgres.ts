@@ -61,6 +61,7 @@ const MIGRATIONS: Migration[] = [
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN stdin text;`,
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN args text[];`,
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN test_cases jsonb;`,
+  (s) => `ALTER TABLE ${s}.submissions ADD COLUMN callback_url text;`,
 ];
 
 // A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.
@@ -68,7 +69,7 @@ const MIGRATION_LOCK = 0x63727563;
 // With the schema's hash, the session lock the reconciling gateway holds.
 const RECONCILE_LOCK = 0x72656330;
 const COLUMNS =
-  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, COALESCE(stdin, '') AS stdin, COALESCE(args, '{}') AS args, COALESCE(test_cases, '[]'::jsonb) AS test_cases, requeues";
+  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, COALESCE(stdin, '') AS stdin, COALESCE(args, '{}') AS args, COALESCE(test_cases, '[]'::jsonb) AS test_cases, callback_url, requeues";
 
 function unavailable(err: unknown): GatewayError {
   return new GatewayError(

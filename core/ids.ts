@@ -13,3 +13,8 @@ export function newEvalId(now: Date = new Date()): string {
 }
 
 export const EVAL_ID_PATTERN = /^eval_\d{8}_\d{6}_[0-9a-f]{12}$/;
+
+/** A batch's id: `batch_` and 24 random hex digits. */
+export function newBatchId(): string {
+  return `batch_${randomHex(12)}`;
+}

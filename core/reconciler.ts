@@ -8,6 +8,7 @@ import type { Ledger, SubmissionRecord } from './ports/ledger.js';
 import type { QueueService } from './ports/queue-service.js';
 import type { StorageService } from './ports/storage-service.js';
 import type { Submitter } from './submitter.js';
+import type { Webhooks } from './webhooks.js';
 
 export interface ReconcilerOptions {
   /** How long an accepted evaluation may show no progress before it is looked at. */
@@ -28,6 +29,8 @@ export interface ReconcilerDeps {
   submitter: Submitter;
   events: EventBus;
   logger: Logger;
+  /** Webhooks to start for evaluations found ended. */
+  webhooks?: Pick<Webhooks, 'ended'>;
 }
 
 /** What the reconciler did, as `/api/statistics` shows it (the spec's ReconcilerStats). */
@@ -107,7 +110,15 @@ export class Reconciler {
         await ledger.setStatus(rec.eval_id, stored.status);
       else await ledger.touch(rec.eval_id, false);
     };
-    if (stored && isTerminal(stored.status)) return follow();
+    if (stored && isTerminal(stored.status)) {
+      // Its webhook, if the end went unheard (or Redis lost the registration).
+      if (rec.callback_url && this.deps.webhooks)
+        await this.deps.webhooks.ended(rec.eval_id, {
+          url: rec.callback_url,
+          owner: rec.owner ?? '',
+        });
+      return follow();
+    }
     if (await this.holds(rec)) return follow();
     if (stored && (stored.status === 'running' || stored.status === 'provisioning')) {
       // Running, and no backend holds its job: fine while its time may not be up; long after,

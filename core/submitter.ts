@@ -99,6 +99,7 @@ export class Submitter {
       stdin: req.stdin ?? '',
       args: req.args ?? [],
       test_cases: req.test_cases ?? [],
+      callback_url: req.callback_url ?? '',
     };
     const submittedAt = new Date();
     const trace = opts.trace;
@@ -129,6 +130,7 @@ export class Submitter {
       stdin: e.stdin,
       args: e.args,
       test_cases: e.test_cases,
+      callback_url: e.callback_url || null,
       requeues: 0,
     };
     try {
@@ -214,6 +216,7 @@ export class Submitter {
       stdin: rec.stdin,
       args: rec.args,
       test_cases: rec.test_cases,
+      callback_url: rec.callback_url ?? '',
     };
     const submittedAt = rec.submitted_at.toISOString();
     const accepted = await handOver(this.deps, order, rec.eval_id, e, {

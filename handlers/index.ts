@@ -4,6 +4,7 @@ import { submitEvaluationBatch } from './submit-evaluation-batch.js';
 import { getEvaluationStatus } from './get-evaluation-status.js';
 import { getEvaluation } from './get-evaluation.js';
 import { streamEvaluationEvents } from './stream-evaluation-events.js';
+import { getBatchWebhook, getEvaluationWebhook, getWebhookSecret } from './webhooks.js';
 import { getLanguages } from './get-languages.js';
 import { listEvaluations } from './list-evaluations.js';
 import { cancelEvaluation } from './cancel-evaluation.js';
@@ -34,6 +35,9 @@ export function createHandlers(deps: Deps): Handlers {
     getEvaluationStatus: getEvaluationStatus(deps),
     getEvaluation: getEvaluation(deps),
     streamEvaluationEvents: streamEvaluationEvents(deps),
+    getEvaluationWebhook: getEvaluationWebhook(deps),
+    getBatchWebhook: getBatchWebhook(deps),
+    getWebhookSecret: getWebhookSecret(deps),
     listEvaluations: listEvaluations(deps),
     cancelEvaluation: cancelEvaluation(deps),
     killEvaluation: killEvaluation(deps),

@@ -1,9 +1,10 @@
 import { isGatewayError, validationError } from '../lib/errors.js';
 import { idempotent } from '../core/idempotency.js';
-import { newEvalId } from '../core/ids.js';
+import { newBatchId, newEvalId } from '../core/ids.js';
 import { mapConcurrent } from '../lib/concurrency.js';
 import type { components } from '../generated/types/gateway.js';
 import { assertQuota } from './quota.js';
+import { callbackIssues } from './webhooks.js';
 import type { Deps, Handler, Reply } from './types.js';
 
 type Item = components['schemas']['BatchItemResult'];
@@ -15,9 +16,17 @@ export function submitEvaluationBatch(deps: Deps): Handler<'submitEvaluationBatc
   const { ledger, submitter } = deps;
   return async ({ body, headers, client, stickyKey, identity, trace }) => {
     // Every item is checked before any is queued: a batch is rejected whole or processed whole.
-    const issues = body.evaluations.flatMap((item, i) =>
-      submitter.check(item, `/evaluations/${i}`),
-    );
+    const issues = [
+      ...body.evaluations.flatMap((item, i) => submitter.check(item, `/evaluations/${i}`)),
+      ...(await callbackIssues(deps, body.callback_url, '')),
+      ...(
+        await Promise.all(
+          body.evaluations.map((item, i) =>
+            callbackIssues(deps, item.callback_url, `/evaluations/${i}`),
+          ),
+        )
+      ).flat(),
+    ];
     if (issues.length) throw validationError(issues);
     const key = headers['idempotency-key'] as string | undefined;
     const reply = await idempotent(
@@ -27,12 +36,19 @@ export function submitEvaluationBatch(deps: Deps): Handler<'submitEvaluationBatc
       body,
       async () => {
         await assertQuota(deps, identity, body.evaluations.length, trace);
+        // Webhooks are registered before any backend has an item, so no end comes first.
+        const batchId = newBatchId();
+        const ids = body.evaluations.map(() => newEvalId());
+        if (body.callback_url)
+          await deps.webhooks.registerBatch(batchId, body.callback_url, identity.owner, ids);
         const results = await mapConcurrent(
           body.evaluations,
           BATCH_CONCURRENCY,
           async (item, index): Promise<Item> => {
-            const evalId = newEvalId();
+            const evalId = ids[index]!;
             try {
+              if (item.callback_url)
+                await deps.webhooks.register(evalId, item.callback_url, identity.owner);
               const a = await submitter.submit(item, {
                 batch: true,
                 evalId,
@@ -58,6 +74,7 @@ export function submitEvaluationBatch(deps: Deps): Handler<'submitEvaluationBatc
         return {
           status: 202,
           body: {
+            batch_id: batchId,
             total: results.length,
             queued,
             failed: results.length - queued,

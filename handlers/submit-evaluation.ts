@@ -4,16 +4,26 @@ import { assertQuota } from './quota.js';
 import type { Deps, Handler, Reply } from './types.js';
 import { statusAfterWait } from './wait-for-end.js';
 import { isTerminal } from '../core/lifecycle.js';
+import { newEvalId } from '../core/ids.js';
+import { callbackIssues } from './webhooks.js';
 
 export function submitEvaluation(deps: Deps): Handler<'submitEvaluation'> {
   const { ledger, submitter } = deps;
   return async ({ body, headers, client, stickyKey, identity, trace }) => {
-    const issues = submitter.check(body);
+    const issues = [
+      ...submitter.check(body),
+      ...(await callbackIssues(deps, body.callback_url, '')),
+    ];
     if (issues.length) throw validationError(issues);
     const key = headers['idempotency-key'] as string | undefined;
     const reply = (await idempotent(ledger, key, `${client}:submitEvaluation`, body, async () => {
       await assertQuota(deps, identity, 1, trace);
+      // Registered before any backend has it, so that no end comes before the webhook exists.
+      const evalId = newEvalId();
+      if (body.callback_url)
+        await deps.webhooks.register(evalId, body.callback_url, identity.owner);
       const accepted = await submitter.submit(body, {
+        evalId,
         client,
         owner: identity.owner,
         stickyKey,

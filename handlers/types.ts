@@ -17,6 +17,7 @@ import type { ApiKeys } from '../core/api-keys.js';
 import type { MetricsView } from '../core/ports/metrics.js';
 import type { Submitter } from '../core/submitter.js';
 import type { EndWaits } from '../core/end-waits.js';
+import type { Webhooks } from '../core/webhooks.js';
 import type { TrafficSplit } from '../core/traffic-split.js';
 import type { TraceContext } from '../lib/trace.js';
 
@@ -35,6 +36,8 @@ export interface Deps {
   split: TrafficSplit;
   /** The submit path, built by the composition root. */
   submitter: Submitter;
+  /** Webhooks: registered on submit, delivered when evaluations end. */
+  webhooks: Webhooks;
   /** Requests waiting for evaluations to end (`Prefer: wait=N`). */
   waits: EndWaits;
   /** Managed API keys. */

@@ -172,6 +172,13 @@ export const CONFIG_SCHEMA = section({
     openMs: int('CIRCUIT_OPEN_MS', 5_000, 10, HOUR_MS),
   }),
   metricsSampleMs: int('METRICS_SAMPLE_MS', 5_000, 100, HOUR_MS),
+  webhooks: section({
+    secret: { ...text('WEBHOOK_SECRET'), minLength: 16 },
+    allowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', false),
+    maxAttempts: int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 30),
+    retryMs: int('WEBHOOK_RETRY_MS', 5_000, 10, HOUR_MS),
+    timeoutMs: int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+  }),
   durability: section({
     reconcileGraceMs: int('RECONCILE_GRACE_MS', 60_000, 1_000, HOUR_MS),
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 10_000, 100, HOUR_MS),

@@ -135,6 +135,16 @@ export interface Config {
   };
   /** Queue depths for metrics are sampled this often. */
   metricsSampleMs: number;
+  webhooks: {
+    /** The master secret owners' `whsec_` secrets derive from (default: from INTERNAL_API_KEY). */
+    secret: string;
+    /** Whether callbacks may reach loopback, private and link-local addresses. */
+    allowPrivate: boolean;
+    maxAttempts: number;
+    /** The first retry's delay; it doubles each time, with jitter. */
+    retryMs: number;
+    timeoutMs: number;
+  };
   /** What keeps an accepted evaluation from being lost: the reconciler and the event buffer. */
   durability: {
     /** An accepted evaluation showing no progress this long is looked at. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ErrorObject } from 'ajv';
 import { CONFIG_SCHEMA } from './config-schema.js';
@@ -187,6 +188,10 @@ export function loadConfig(given: Env = process.env): Readonly<Config> {
       problems,
     ),
   });
+  // Every gateway of a deployment shares the internal key, so each derives the same secrets.
+  c.webhooks.secret ??= createHash('sha256')
+    .update(`webhooks:${c.gateway.internalApiKey}`)
+    .digest('base64');
   c.worker.executorId ??=
     hostname()
       .replace(/[^A-Za-z0-9_-]/g, '-')

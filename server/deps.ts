@@ -1,4 +1,5 @@
 import type { Config } from '../lib/config.js';
+import { createWebhooks } from './webhooks.js';
 import type { Logger } from '../lib/logger.js';
 import { GatewayStats } from '../lib/stats.js';
 import { TrafficSplit } from '../core/traffic-split.js';
@@ -158,8 +159,9 @@ export async function createDeps(
     stats,
     logger,
   });
+  const webhooks = createWebhooks(config, storage, events, logger);
   const reconciler = new Reconciler(
-    { ledger, storage, queue, jobQueue, submitter, events, logger },
+    { ledger, storage, queue, jobQueue, submitter, events, logger, webhooks },
     {
       graceMs: config.durability.reconcileGraceMs,
       intervalMs: config.durability.reconcileIntervalMs,
@@ -193,6 +195,7 @@ export async function createDeps(
     split,
     submitter,
     waits: new EndWaits(events),
+    webhooks,
     keys,
     reconciler,
     health,
@@ -207,5 +210,10 @@ export async function closeDeps(deps: ServerDeps): Promise<void> {
   deps.health.stop();
   deps.depths.stop();
   await deps.reconciler.stop();
-  await Promise.allSettled([deps.events.close(), deps.jobQueue?.close(), deps.ledger.close()]);
+  await Promise.allSettled([
+    deps.webhooks.close(),
+    deps.events.close(),
+    deps.jobQueue?.close(),
+    deps.ledger.close(),
+  ]);
 }

@@ -26,6 +26,8 @@ export interface SubmissionRecord {
   args: string[];
   /** Its test cases ([] for none). */
   test_cases: TestCase[];
+  /** Where its webhook goes (null: none), so that a webhook lost with Redis is sent anyway. */
+  callback_url: string | null;
   /** How many times the reconciler queued it again. */
   requeues: number;
 }

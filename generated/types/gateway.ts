@@ -114,6 +114,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/eval/{eval_id}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery of an evaluation's webhook, attempt by attempt */
+        get: operations["getEvaluationWebhook"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-batch/{batch_id}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery of a batch's webhook, attempt by attempt */
+        get: operations["getBatchWebhook"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's webhook signing secret
+         * @description The `whsec_` secret that signs every webhook of the caller's owner: give it to a Standard
+         *     Webhooks library (`standardwebhooks`, `svix`) to verify deliveries. It is derived from the
+         *     deployment's `WEBHOOK_SECRET` and the owner, so every gateway signs with the same one;
+         *     changing `WEBHOOK_SECRET` changes every owner's.
+         */
+        get: operations["getWebhookSecret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluations": {
         parameters: {
             query?: never;
@@ -603,6 +660,13 @@ export interface components {
              *     runs once with `stdin`, which may not be given together with them.
              */
             test_cases?: components["schemas"]["TestCase"][];
+            /**
+             * @description Where to POST the finished evaluation once it ends (see the operation's callback):
+             *     signed, retried, its attempts readable at `GET /api/eval/{eval_id}/webhook`. An
+             *     address on loopback, a private or link-local network, or a name that resolves to
+             *     one, is refused (422) unless the deployment allows it (`WEBHOOK_ALLOW_PRIVATE`).
+             */
+            callback_url?: string;
         };
         TestCase: {
             /**
@@ -643,6 +707,50 @@ export interface components {
              */
             verdict: "passed" | "failed";
         };
+        WebhookSecret: {
+            owner: string;
+            secret: string;
+        };
+        WebhookDelivery: {
+            url: string;
+            /**
+             * @description `waiting`: the evaluation (or batch) has not ended; `pending`: being delivered, or
+             *     waiting for its next attempt; `delivered`: a 2xx answer; `failed`: every attempt
+             *     failed; `disabled`: the receiver answered 410 Gone (now or to an earlier call).
+             * @enum {string}
+             */
+            state: "waiting" | "pending" | "delivered" | "failed" | "disabled";
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            attempts: components["schemas"]["WebhookAttempt"][];
+        };
+        WebhookAttempt: {
+            attempt: number;
+            /** Format: date-time */
+            at: string;
+            /** @description The receiver's answer; null when none came. */
+            status_code: number | null;
+            /** @description Why the attempt failed (a non-2xx answer, a timeout, a refused connection). */
+            error: string | null;
+            duration_ms: number;
+        };
+        EvaluationWebhook: {
+            /** @enum {string} */
+            type: "evaluation.completed" | "evaluation.failed" | "evaluation.cancelled";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["EvaluationStatus"];
+        };
+        BatchWebhook: {
+            /** @enum {string} */
+            type: "batch.completed";
+            /** Format: date-time */
+            timestamp: string;
+            data: {
+                batch_id: string;
+                evaluations: components["schemas"]["EvaluationStatus"][];
+            };
+        };
         EvaluationAccepted: {
             eval_id: components["schemas"]["EvalId"];
             /** @enum {string} */
@@ -656,6 +764,12 @@ export interface components {
         };
         BatchRequest: {
             evaluations: components["schemas"]["EvaluationRequest"][];
+            /**
+             * @description Where to POST once every evaluation of the batch has ended: one call for the batch
+             *     (`BatchWebhook`), signed and retried as an evaluation's. Each item may have its own
+             *     `callback_url` besides.
+             */
+            callback_url?: string;
         };
         BatchItemResult: {
             index: number;
@@ -670,6 +784,8 @@ export interface components {
             code?: components["schemas"]["ErrorCode"];
         };
         BatchAccepted: {
+            /** @description The batch's id (its webhook's delivery is at `/api/eval-batch/{batch_id}/webhook`). */
+            batch_id: string;
             total: number;
             queued: number;
             failed: number;
@@ -1229,6 +1345,21 @@ export interface components {
     };
     parameters: {
         /**
+         * @description The message's id, the same on every attempt (deduplicate by it).
+         * @example msg_eval_20240701_120000_abc123def456
+         */
+        WebhookId: string;
+        /**
+         * @description When this attempt was sent, in Unix seconds (refuse ones too old).
+         * @example 1719835200
+         */
+        WebhookTimestamp: number;
+        /**
+         * @description `v1,` and the base64 HMAC-SHA256 signature.
+         * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+         */
+        WebhookSignature: string;
+        /**
          * @description `wait=N` (RFC 7240; N seconds, at most 60): answer with the finished evaluation when it
          *     ends within N seconds, otherwise with the usual answer once they have passed. The answer
          *     says `Preference-Applied: wait=N` when it waited. Other preferences are ignored.
@@ -1495,6 +1626,102 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getEvaluationWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Evaluation id, as returned on submit. */
+                eval_id: components["parameters"]["EvalId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where it goes, its state and every attempt so far. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getBatchWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The batch's id, as the batch submit answered it.
+                 * @example batch_0123456789abcdef01234567
+                 */
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where it goes, its state and every attempt so far. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "owner": "team-a",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listEvaluations: {

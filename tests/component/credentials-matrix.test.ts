@@ -42,6 +42,7 @@ describe('the credential matrix (every operation of the spec)', () => {
   let gw: Gateway;
   let idp: Jwks;
   let evalId: string;
+  let batchId: string;
   const secrets: Record<string, string> = {};
   let spareKey: string;
 
@@ -56,6 +57,8 @@ describe('the credential matrix (every operation of the spec)', () => {
       JWT_JWKS_URL: idp.url,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
+      // Owner A's evaluation and batch have webhooks (to nowhere: they never end here).
+      WEBHOOK_ALLOW_PRIVATE: 'true',
     });
     const admin = { 'x-admin-key': 'matrix-admin' };
     const make = async (owner: string, scopes: string[]) =>
@@ -78,10 +81,15 @@ describe('the credential matrix (every operation of the spec)', () => {
       .reply(200, { queued: 0, processing: 0, queue_length: 0, total_tasks: 0 });
     nock(QUEUE).persist().delete(/.*/).reply(200, { status: 'removed' });
     const sub = await gw.call('POST', '/api/eval', {
-      json: { code: 'print(1)' },
+      json: { code: 'print(1)', callback_url: 'http://127.0.0.1:9/hook' },
       headers: { 'x-api-key': secrets.ownerA ?? '' },
     });
     evalId = sub.body.eval_id;
+    const batch = await gw.call('POST', '/api/eval-batch', {
+      json: { evaluations: [{ code: 'print(1)' }], callback_url: 'http://127.0.0.1:9/hook' },
+      headers: { 'x-api-key': secrets.ownerA ?? '' },
+    });
+    batchId = batch.body.batch_id;
     nock(STORAGE)
       .persist()
       .get(`/evaluations/${evalId}`)
@@ -109,7 +117,10 @@ describe('the credential matrix (every operation of the spec)', () => {
   });
 
   const pathOf = (op: Op): string =>
-    op.template.replace('{eval_id}', evalId).replace('{key_id}', spareKey);
+    op.template
+      .replace('{eval_id}', evalId)
+      .replace('{key_id}', spareKey)
+      .replace('{batch_id}', batchId);
   const call = (op: Op, headers: Record<string, string>) =>
     gw.call(op.method, pathOf(op), { headers, json: op.body });
   const bearer = async (claims: Record<string, unknown>, over?: { exp?: number }) => ({

@@ -109,3 +109,9 @@ export function contractViolations(
   const v = compiled(`${found.op.operationId}|${status}|${type}`, media.schema);
   return v(body) ? [] : [`${found.op.operationId} ${status}: ${ajv.errorsText(v.errors)}`];
 }
+
+/** Violations of one of spec/openapi.yaml's schemas (a webhook's body, say); [] when valid. */
+export function schemaViolations(name: string, value: unknown): string[] {
+  const v = compiled(`schema|${name}`, { $ref: `#/components/schemas/${name}` });
+  return v(value) ? [] : [`${name}: ${ajv.errorsText(v.errors)}`];
+}

@@ -22,6 +22,7 @@ const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRec
   stdin: 'line one\nline two\n',
   args: ['--name', 'two words', ''],
   test_cases: [{ stdin: '1 2\n', expected_output: '3\n' }, { expected_output: '' }, {}],
+  callback_url: 'https://hooks.example.com/crucible?team=a',
   requeues: 0,
   ...over,
 });
@@ -142,7 +143,7 @@ describe('gateway ledger (real PostgreSQL)', () => {
     const sql = postgres(DATABASE_URL);
     try {
       const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
-      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     } finally {
       await sql.end();
       await Promise.all([...stores, again].map((s) => s.close()));
