@@ -55,13 +55,17 @@ function setup(maxRequeues = 2) {
     stats: new GatewayStats(),
     logger,
   });
+  const started: { id: string; fallback: unknown }[] = [];
+  const webhooks = {
+    ended: (id: string, fallback?: unknown) => (started.push({ id, fallback }), Promise.resolve()),
+  };
   const reconciler = new Reconciler(
-    { ledger, storage, queue, jobQueue, submitter, events, logger },
+    { ledger, storage, queue, jobQueue, submitter, events, logger, webhooks },
     { graceMs: GRACE, intervalMs: 1_000, batch: 10, maxRequeues, now: () => t },
   );
   const later = (ms = GRACE) => (t += ms);
   const at = (): string => new Date(t).toISOString();
-  return { submitter, reconciler, ledger, tasks, jobs, stored, seen, later, at };
+  return { submitter, reconciler, ledger, tasks, jobs, stored, seen, later, at, started };
 }
 
 describe('Reconciler (core, in-memory ports)', () => {
@@ -134,6 +138,19 @@ describe('Reconciler (core, in-memory ports)', () => {
     expect(stored.get(eval_id)).to.equal(undefined);
     const failed = seen.find((e) => e.channel === 'evaluation:failed');
     expect(failed?.payload).to.include({ eval_id, failed_at: 'reconcile' });
+  });
+
+  it('starts the webhook of an evaluation found ended (its end went unheard)', async () => {
+    const { submitter, reconciler, stored, later, started } = setup();
+    const url = 'https://hooks.example.com/x';
+    const a = await submitter.submit({ code: 'print(1)', callback_url: url }, { owner: 'team-a' });
+    const b = await submitter.submit({ code: 'print(2)' });
+    stored.set(a.eval_id, { id: a.eval_id, status: 'completed' });
+    stored.set(b.eval_id, { id: b.eval_id, status: 'completed' });
+    later();
+    await reconciler.run();
+    // Only the one with a callback, with what the record says in case Redis lost it.
+    expect(started).to.deep.equal([{ id: a.eval_id, fallback: { url, owner: 'team-a' } }]);
   });
 
   it('does nothing while another gateway leads', async () => {
