@@ -62,6 +62,7 @@ const MIGRATIONS: Migration[] = [
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN args text[];`,
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN test_cases jsonb;`,
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN callback_url text;`,
+  (s) => `ALTER TABLE ${s}.submissions ADD COLUMN files jsonb, ADD COLUMN limits jsonb;`,
 ];
 
 // A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.
@@ -69,7 +70,7 @@ const MIGRATION_LOCK = 0x63727563;
 // With the schema's hash, the session lock the reconciling gateway holds.
 const RECONCILE_LOCK = 0x72656330;
 const COLUMNS =
-  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, COALESCE(stdin, '') AS stdin, COALESCE(args, '{}') AS args, COALESCE(test_cases, '[]'::jsonb) AS test_cases, callback_url, requeues";
+  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, COALESCE(stdin, '') AS stdin, COALESCE(args, '{}') AS args, COALESCE(test_cases, '[]'::jsonb) AS test_cases, callback_url, COALESCE(files, '[]'::jsonb) AS files, COALESCE(limits, '{}'::jsonb) AS limits, requeues";
 
 function unavailable(err: unknown): GatewayError {
   return new GatewayError(
@@ -118,7 +119,7 @@ export async function createPostgresLedger(
     record: (rec) =>
       guard(async () => {
         await sql`
-          INSERT INTO ${table} ${sql({ ...rec, test_cases: sql.json(rec.test_cases) } as unknown as Record<string, unknown>)}
+          INSERT INTO ${table} ${sql({ ...rec, test_cases: sql.json(rec.test_cases), files: sql.json(rec.files), limits: sql.json(rec.limits) } as unknown as Record<string, unknown>)}
           ON CONFLICT (eval_id) DO UPDATE SET backend = EXCLUDED.backend, task_id = EXCLUDED.task_id,
             status = EXCLUDED.status, fallback = EXCLUDED.fallback, updated_at = now()`;
       }),

@@ -46,7 +46,9 @@ export function createMemoryLedger(
         (n, c) => n + (c.stdin?.length ?? 0) + (c.expected_output?.length ?? 0),
         0,
       );
-      const bytes = (rec.code.length + rec.stdin.length + rec.args.join('').length + cases) * 2;
+      const files = rec.files.reduce((n, f) => n + f.name.length + f.content.length, 0);
+      const bytes =
+        (rec.code.length + rec.stdin.length + rec.args.join('').length + cases + files) * 2;
       const known = records.get(rec.eval_id);
       if (known) codeBytes -= known.bytes;
       else {

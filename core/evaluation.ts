@@ -13,6 +13,9 @@ export const DEFAULT_TIMEOUT = 30;
 export const DEFAULT_LANGUAGE = 'python';
 /** One test case of a submission. */
 export type TestCase = components['schemas']['TestCase'];
+/** An extra file of a submission, and a submission's own limits. */
+export type ExtraFile = components['schemas']['ExtraFile'];
+export type RunLimits = components['schemas']['RunLimits'];
 /** Test cases per submission, at most (the spec's `maxItems`). */
 export const MAX_TEST_CASES = 32;
 

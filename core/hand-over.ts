@@ -52,6 +52,8 @@ async function enqueue(
         ...(e.stdin ? { stdin: e.stdin } : {}),
         ...(e.args.length ? { args: e.args } : {}),
         ...(e.test_cases.length ? { test_cases: e.test_cases } : {}),
+        ...(e.files.length ? { files: e.files } : {}),
+        ...(Object.keys(e.limits).length ? { limits: e.limits } : {}),
         ...(trace ? { traceparent: traceparent(trace) } : {}),
       },
       trace,
@@ -67,13 +69,18 @@ async function enqueue(
     language: e.language,
     timeout: e.timeout,
     priority: e.priority,
-    limits: { memory_mb: config.limits.memoryMb, output_bytes: config.limits.outputBytes },
+    limits: {
+      memory_mb: e.limits.memory_mb ?? config.limits.memoryMb,
+      output_bytes: e.limits.output_bytes ?? config.limits.outputBytes,
+      ...(e.limits.max_processes ? { max_processes: e.limits.max_processes } : {}),
+    },
     submitted_at: submittedAt,
     ...(batch ? { batch: true } : {}),
     ...(owner ? { owner } : {}),
     ...(e.stdin ? { stdin: e.stdin } : {}),
     ...(e.args.length ? { args: e.args } : {}),
     ...(e.test_cases.length ? { test_cases: e.test_cases } : {}),
+    ...(e.files.length ? { files: e.files } : {}),
     ...(trace ? { traceparent: traceparent(trace) } : {}),
   });
   return null;

@@ -64,6 +64,24 @@ export class Submitter {
         message: `must be at most ${MAX_CODE_BYTES} bytes of UTF-8`,
       });
     }
+    const names = (req.files ?? []).map((f) => f.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice)
+      issues.push({ in: 'body', pointer: `${pointer}/files`, message: `names ${twice} twice` });
+    const max = this.deps.config.limits;
+    for (const [field, most] of [
+      ['memory_mb', max.memoryMb],
+      ['max_processes', max.maxProcesses],
+      ['output_bytes', max.outputBytes],
+    ] as const) {
+      const asked = req.limits?.[field];
+      if (asked !== undefined && asked > most)
+        issues.push({
+          in: 'body',
+          pointer: `${pointer}/limits/${field}`,
+          message: `must be at most ${most} (the deployment's maximum)`,
+        });
+    }
     if (req.test_cases?.length && req.stdin)
       issues.push({
         in: 'body',
@@ -100,6 +118,8 @@ export class Submitter {
       args: req.args ?? [],
       test_cases: req.test_cases ?? [],
       callback_url: req.callback_url ?? '',
+      files: req.files ?? [],
+      limits: req.limits ?? {},
     };
     const submittedAt = new Date();
     const trace = opts.trace;
@@ -131,6 +151,8 @@ export class Submitter {
       args: e.args,
       test_cases: e.test_cases,
       callback_url: e.callback_url || null,
+      files: e.files,
+      limits: e.limits,
       requeues: 0,
     };
     try {
@@ -217,6 +239,8 @@ export class Submitter {
       args: rec.args,
       test_cases: rec.test_cases,
       callback_url: rec.callback_url ?? '',
+      files: rec.files,
+      limits: rec.limits,
     };
     const submittedAt = rec.submitted_at.toISOString();
     const accepted = await handOver(this.deps, order, rec.eval_id, e, {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { BOX_WORK_DIR, createSandbox } from './sandbox.js';
+import { BOX_WORK_DIR, EXTRA_FILES_FD, createSandbox } from './sandbox.js';
 import type { RunLimits, Sandbox, SandboxMode } from './sandbox.js';
 import { Capture, byNumber, explain } from './run-ending.js';
 import type { Ending, RunRequest, RunResult } from './run-ending.js';
@@ -20,6 +20,9 @@ interface Interpreter {
   /** The command for the program in `file`. */
   command(file: string, memoryMb: number): string[];
 }
+
+/** An extra file's name: one path segment, never `.` or `..` (spec: ExtraFile). */
+const SAFE_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/;
 
 /** Limits of every run besides its memory and time, which each request brings. */
 export type ExecutorLimits = Omit<RunLimits, 'memoryMb' | 'cpuSeconds'>;
@@ -51,7 +54,7 @@ export function detectInterpreters(): Record<string, Interpreter> {
   const found: Record<string, Interpreter> = {};
   const python = realPython();
   if (python)
-    found.python = { file: 'main.py', runtime: python, command: (f) => [python, '-I', '-u', f] };
+    found.python = { file: 'main.py', runtime: python, command: (f) => [python, '-E', '-s', '-u', f] };
   const node = process.execPath;
   // The heap limit gives a clean JavaScript error before the kernel's memory limit kills.
   found.javascript = {
@@ -149,18 +152,28 @@ export class LocalExecutor {
       throw new Error(`evaluation ${req.eval_id} is already running here`);
     // CPU time gets a second more than the wall-clock timeout: a single busy thread ends at the
     // timeout (it raced RLIMIT_CPU before), a program burning several cores is stopped sooner.
+    const files = req.files ?? [];
+    const bad = files.find((f) => !SAFE_NAME.test(f.name) || f.name === interpreter.file);
+    if (bad) throw new Error(`extra file name ${JSON.stringify(bad.name)} is not allowed`);
     const limits: RunLimits = {
       ...this.limits,
+      maxProcesses: Math.min(
+        req.max_processes ?? this.limits.maxProcesses,
+        this.limits.maxProcesses,
+      ),
       memoryMb: req.memory_mb,
       cpuSeconds: req.timeout + 1,
     };
     const boxed = this.sandbox.kind === 'bwrap';
     const dir = boxed ? undefined : await mkdtemp(workDirPrefix());
     const file = boxed ? `${BOX_WORK_DIR}/${interpreter.file}` : join(dir!, interpreter.file);
-    if (dir) await writeFile(file, req.code, { mode: 0o600 });
+    if (dir) {
+      await writeFile(file, req.code, { mode: 0o600 });
+      for (const f of files) await writeFile(join(dir, f.name), f.content, { mode: 0o600 });
+    }
     const program = [...interpreter.command(file, req.memory_mb), ...(req.args ?? [])];
     const launch = await this.sandbox.launch(
-      { name: req.eval_id, file: interpreter.file, source: req.code, program },
+      { name: req.eval_id, file: interpreter.file, source: req.code, program, files },
       limits,
     );
     try {
@@ -174,7 +187,7 @@ export class LocalExecutor {
           req.stdin ? 'pipe' : 'ignore',
           'pipe',
           'pipe',
-          ...(boxed ? (['pipe', 'pipe'] as const) : []),
+          ...(boxed ? (['pipe', 'pipe', ...files.map(() => 'pipe' as const)] as const) : []),
         ],
         env: boxed
           ? {}
@@ -202,6 +215,12 @@ export class LocalExecutor {
       // A box killed before it read its source closes the pipe (EPIPE): that is no crash.
       const source = child.stdio[3] as Writable | undefined;
       source?.on('error', () => undefined).end(launch.source ?? '');
+      if (boxed)
+        files.forEach((f, i) =>
+          (child.stdio[EXTRA_FILES_FD + i] as Writable | null)
+            ?.on('error', () => undefined)
+            .end(f.content),
+        );
       (child.stdio[4] as Readable | undefined)?.on('error', () => undefined);
       let status = '';
       (child.stdio[4] as Readable | undefined)?.on('data', (c: Buffer) => (status += c.toString()));

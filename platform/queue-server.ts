@@ -18,6 +18,8 @@ interface Task {
   stdin?: string;
   args?: string[];
   test_cases?: { stdin?: string; expected_output?: string }[];
+  files?: { name: string; content: string }[];
+  limits?: { memory_mb?: number; max_processes?: number; output_bytes?: number };
   seq: number;
   queued_at: string;
   /** Set while a worker holds it: when the hold lapses it goes back to the queue. */
@@ -91,6 +93,8 @@ export class TaskQueue {
       ...(req.stdin ? { stdin: req.stdin } : {}),
       ...(req.args?.length ? { args: req.args } : {}),
       ...(req.test_cases?.length ? { test_cases: req.test_cases } : {}),
+      ...(req.files?.length ? { files: req.files } : {}),
+      ...(req.limits ? { limits: req.limits } : {}),
       seq: this.seq++,
       attempts: 0,
       queued_at: new Date(this.now()).toISOString(),
@@ -210,6 +214,8 @@ export function startQueueServer(opts: {
             ...(t.stdin ? { stdin: t.stdin } : {}),
             ...(t.args ? { args: t.args } : {}),
             ...(t.test_cases ? { test_cases: t.test_cases } : {}),
+            ...(t.files ? { files: t.files } : {}),
+            ...(t.limits ? { limits: t.limits } : {}),
           },
         };
       },

@@ -20,6 +20,10 @@ export interface RunRequest {
   stdin?: string;
   /** Its command-line arguments. */
   args?: string[];
+  /** Files put beside the program before it starts. */
+  files?: { name: string; content: string }[];
+  /** At most this many processes (the executor's own limit when lower). */
+  max_processes?: number;
 }
 
 export interface RunResult {

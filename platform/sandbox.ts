@@ -30,6 +30,8 @@ export interface Launch {
 
 /** Where the box's own directories are; the program sees /work as its home and temp dir. */
 export const BOX_WORK_DIR = '/work';
+/** The first fd extra files come on (3 is the program's source, 4 bwrap's status). */
+export const EXTRA_FILES_FD = 5;
 /** The one user everything in the box runs as, inside and (when started as root) outside it. */
 const NOBODY = 65534;
 
@@ -98,6 +100,8 @@ function bwrapArgv(
   runtimes: string[],
   limits: RunLimits,
   cgroup: RunCgroup | undefined,
+  /** Extra files' names, copied from fds 5, 6, … in order. */
+  extra: string[] = [],
 ): string[] {
   const box = [
     BWRAP!,
@@ -111,6 +115,11 @@ function bwrapArgv(
     // The box's own root (a tmpfs bwrap makes) would be writable, and unbounded, without this.
     ...['--remount-ro', '/'],
     ...(file ? ['--file', '3', `${BOX_WORK_DIR}/${file}`, '--json-status-fd', '4'] : []),
+    ...extra.flatMap((name, i) => [
+      '--file',
+      String(EXTRA_FILES_FD + i),
+      `${BOX_WORK_DIR}/${name}`,
+    ]),
     ...['--chdir', BOX_WORK_DIR, '--clearenv'],
     ...['--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', BOX_WORK_DIR],
     ...['--setenv', 'TMPDIR', BOX_WORK_DIR, '--setenv', 'LANG', 'C.UTF-8'],
@@ -147,7 +156,14 @@ export interface Sandbox {
   readonly cgroups: Cgroups['version'] | 'rlimits';
   /** How to run `program` (whose source becomes `file` in the work directory). */
   launch(
-    run: { name: string; file: string; source: string; program: string[] },
+    run: {
+      name: string;
+      file: string;
+      source: string;
+      program: string[];
+      /** Files put beside the program (handed over on fds 5, 6, … in the box). */
+      files?: { name: string; content: string }[];
+    },
     limits: RunLimits,
   ): Promise<Launch>;
 }
@@ -212,7 +228,16 @@ export function createSandbox(mode: SandboxMode, runtimes: string[]): Sandbox {
         maxProcesses: limits.maxProcesses,
       });
       return {
-        argv: [...bwrapArgv(run.file, runtimes, limits, cgroup), ...run.program],
+        argv: [
+          ...bwrapArgv(
+            run.file,
+            runtimes,
+            limits,
+            cgroup,
+            (run.files ?? []).map((f) => f.name),
+          ),
+          ...run.program,
+        ],
         source: run.source,
         statusFd: true,
         cgroup,

@@ -10,7 +10,9 @@ import type { QueueBackend } from '../core/evaluation.js';
 import type { LocalExecutor } from './local-executor.js';
 import { traceFrom, traceparent } from '../lib/trace.js';
 import { followOutput } from './output-progress.js';
-import type { RunRequest, RunResult } from './run-ending.js';
+import type { RunResult } from './run-ending.js';
+import { runRequest } from './run-request.js';
+import type { Work } from './run-request.js';
 import { reportOf, runCases } from './test-cases.js';
 import type { CasesReport } from './test-cases.js';
 
@@ -26,22 +28,6 @@ export interface WorkerOptions {
   pollMs: number;
   limits: { memoryMb: number; outputBytes: number };
   logger: Logger;
-}
-
-/** One evaluation as either backend hands it over. */
-interface Work {
-  eval_id: string;
-  code: string;
-  language: string;
-  timeout: number;
-  priority?: boolean | number;
-  submitted_at?: string;
-  owner?: string;
-  /** The submitting request's W3C trace context, continued in this worker's calls. */
-  traceparent?: string;
-  stdin?: string;
-  args?: string[];
-  test_cases?: { stdin?: string; expected_output?: string }[];
 }
 
 /**
@@ -229,16 +215,7 @@ export class Worker {
       if (state.cancelled) executor.kill(id);
       started();
     };
-    const request = (stdin: string | undefined): RunRequest => ({
-      eval_id: id,
-      code: work.code,
-      language: work.language,
-      timeout: work.timeout,
-      memory_mb: limits.memoryMb,
-      output_bytes: limits.outputBytes,
-      ...(stdin ? { stdin } : {}),
-      ...(work.args?.length ? { args: work.args } : {}),
-    });
+    const request = (stdin: string | undefined) => runRequest(work, limits, stdin);
     const cases = work.test_cases?.length ? work.test_cases : undefined;
     // With test cases: once per case, each in a sandbox of its own (the first start counts).
     const result: Promise<RunResult & Partial<CasesReport>> = cases

@@ -1,5 +1,5 @@
 import type { EvaluationState } from '../lifecycle.js';
-import type { QueueBackend, TestCase } from '../evaluation.js';
+import type { ExtraFile, QueueBackend, RunLimits, TestCase } from '../evaluation.js';
 
 /** What the gateway itself knows of an evaluation it accepted. */
 export interface SubmissionRecord {
@@ -28,6 +28,9 @@ export interface SubmissionRecord {
   test_cases: TestCase[];
   /** Where its webhook goes (null: none), so that a webhook lost with Redis is sent anyway. */
   callback_url: string | null;
+  /** Its extra files ([] for none) and its own limits ({} for the deployment's). */
+  files: ExtraFile[];
+  limits: RunLimits;
   /** How many times the reconciler queued it again. */
   requeues: number;
 }

@@ -132,6 +132,7 @@ export interface components {
             limits: {
                 memory_mb: number;
                 output_bytes: number;
+                max_processes?: number;
             };
             /** Format: date-time */
             submitted_at: string;
@@ -143,6 +144,11 @@ export interface components {
             test_cases?: {
                 stdin?: string;
                 expected_output?: string;
+            }[];
+            /** @description Extra files put beside the program in its work directory. */
+            files?: {
+                name: string;
+                content: string;
             }[];
             /** @description The W3C trace context of the submit, so a worker can continue the trace. */
             traceparent?: string;

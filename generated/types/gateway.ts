@@ -661,12 +661,35 @@ export interface components {
              */
             test_cases?: components["schemas"]["TestCase"][];
             /**
+             * @description Extra files put beside the program in its work directory before it starts (at most
+             *     16, 256 KiB each): data it reads, modules it imports. A name is one path segment of
+             *     letters, digits, `.`, `_` and `-`; `main.*` is the program's own and is refused.
+             */
+            files?: components["schemas"]["ExtraFile"][];
+            limits?: components["schemas"]["RunLimits"];
+            /**
              * @description Where to POST the finished evaluation once it ends (see the operation's callback):
              *     signed, retried, its attempts readable at `GET /api/eval/{eval_id}/webhook`. An
              *     address on loopback, a private or link-local network, or a name that resolves to
              *     one, is refused (422) unless the deployment allows it (`WEBHOOK_ALLOW_PRIVATE`).
              */
             callback_url?: string;
+        };
+        ExtraFile: {
+            /** @example data.csv */
+            name: string;
+            content: string;
+        };
+        /**
+         * @description Limits of this submission's run, each at most the deployment's (`EVAL_MEMORY_MB`,
+         *     `EVAL_MAX_PROCESSES`, `EVAL_OUTPUT_BYTES`, which are also the defaults); more answers
+         *     422 naming the maximum. `GET /api/languages` lists them.
+         */
+        RunLimits: {
+            memory_mb?: number;
+            max_processes?: number;
+            /** @description Cap on each of stdout and stderr; a program that prints past it is stopped. */
+            output_bytes?: number;
         };
         TestCase: {
             /**

@@ -160,6 +160,17 @@ export interface components {
                 stdin?: string;
                 expected_output?: string;
             }[];
+            /** @description Extra files put beside the program in its work directory. */
+            files?: {
+                name: string;
+                content: string;
+            }[];
+            /** @description The submission's own limits (the worker keeps its own maxima). */
+            limits?: {
+                memory_mb?: number;
+                max_processes?: number;
+                output_bytes?: number;
+            };
             /**
              * @description The W3C trace context of the submitting request; the worker continues the trace in
              *     its calls to storage and records its trace id (`metadata.trace_id`).
@@ -187,6 +198,17 @@ export interface components {
                 stdin?: string;
                 expected_output?: string;
             }[];
+            /** @description Extra files put beside the program in its work directory. */
+            files?: {
+                name: string;
+                content: string;
+            }[];
+            /** @description The submission's own limits (the worker keeps its own maxima). */
+            limits?: {
+                memory_mb?: number;
+                max_processes?: number;
+                output_bytes?: number;
+            };
             traceparent?: string;
         } | null;
         TaskState: {

@@ -23,6 +23,8 @@ const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRec
   args: ['--name', 'two words', ''],
   test_cases: [{ stdin: '1 2\n', expected_output: '3\n' }, { expected_output: '' }, {}],
   callback_url: 'https://hooks.example.com/crucible?team=a',
+  files: [{ name: 'data.csv', content: 'a,b\n1,2\n' }],
+  limits: { memory_mb: 128, max_processes: 4 },
   requeues: 0,
   ...over,
 });
@@ -143,7 +145,7 @@ describe('gateway ledger (real PostgreSQL)', () => {
     const sql = postgres(DATABASE_URL);
     try {
       const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
-      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     } finally {
       await sql.end();
       await Promise.all([...stores, again].map((s) => s.close()));

@@ -57,6 +57,38 @@ for (const sandbox of ['bwrap', 'none'] as const) {
       expect(r.output).to.equal("['two words', '--flag', '', '$HOME']\n");
     });
 
+    it('puts extra files beside the program: data it reads, modules it imports', async () => {
+      const r = await ex.run({
+        ...run,
+        eval_id: 'f',
+        code: 'import helper\nprint(helper.double(int(open("data.txt").read())))',
+        files: [
+          { name: 'helper.py', content: 'def double(x):\n    return 2 * x\n' },
+          { name: 'data.txt', content: '21' },
+        ],
+      });
+      expect(r).to.include({ status: 'completed', output: '42\n' });
+      // A name that climbs out, or that replaces the program, is refused before anything runs.
+      for (const name of ['../escape', 'main.py', '..'])
+        await ex
+          .run({ ...run, eval_id: 'f2', code: 'print(1)', files: [{ name, content: 'x' }] })
+          .then(
+            () => expect.fail(`${name} was accepted`),
+            (err: Error) => expect(err.message).to.match(/not allowed/),
+          );
+    });
+
+    // Without a sandbox only RLIMIT_NPROC counts processes, and it does not hold root.
+    if (sandbox === 'bwrap')
+      it('holds a run to its own, lower, process limit', async () => {
+        const fork =
+          'import subprocess\nprint([subprocess.run(["true"]).returncode for _ in range(1)])';
+        const free = await ex.run({ ...run, eval_id: 'p1', code: fork });
+        expect(free).to.include({ status: 'completed', output: '[0]\n' });
+        const held = await ex.run({ ...run, eval_id: 'p2', code: fork, max_processes: 1 });
+        expect(held.status).to.equal('failed');
+      });
+
     it('gives the program a clean environment and a fresh directory of its own', async () => {
       const r = await ex.run({
         ...run,
