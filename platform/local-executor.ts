@@ -54,7 +54,11 @@ export function detectInterpreters(): Record<string, Interpreter> {
   const found: Record<string, Interpreter> = {};
   const python = realPython();
   if (python)
-    found.python = { file: 'main.py', runtime: python, command: (f) => [python, '-E', '-s', '-u', f] };
+    found.python = {
+      file: 'main.py',
+      runtime: python,
+      command: (f) => [python, '-E', '-s', '-u', f],
+    };
   const node = process.execPath;
   // The heap limit gives a clean JavaScript error before the kernel's memory limit kills.
   found.javascript = {
