@@ -1,6 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -8,18 +7,12 @@ import { BOX_WORK_DIR, EXTRA_FILES_FD, createSandbox } from './sandbox.js';
 import type { RunLimits, Sandbox, SandboxMode } from './sandbox.js';
 import { Capture, byNumber, explain } from './run-ending.js';
 import type { Ending, RunRequest, RunResult } from './run-ending.js';
+import { detectInterpreters } from './interpreters.js';
+import type { Interpreter } from './interpreters.js';
 import { removeStaleWorkDirs, removeWorkDir, workDirPrefix } from './work-dirs.js';
 
 export type { RunRequest, RunResult, TerminationReason } from './run-ending.js';
 export { KILLED_EXIT_CODE, TIMEOUT_EXIT_CODE } from './run-ending.js';
-
-interface Interpreter {
-  file: string;
-  /** The runtime's binary: the sandbox must show it. */
-  runtime: string;
-  /** The command for the program in `file`. */
-  command(file: string, memoryMb: number): string[];
-}
 
 /** An extra file's name: one path segment, never `.` or `..` (spec: ExtraFile). */
 const SAFE_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/;
@@ -33,43 +26,6 @@ export const DEFAULT_LIMITS: ExecutorLimits = {
   diskMb: 64,
   openFiles: 256,
 };
-
-function realPython(): string | undefined {
-  // The system's python3 first: a `python3` shim on PATH (pyenv) may live where the box cannot see.
-  if (existsSync('/usr/bin/python3')) return '/usr/bin/python3';
-  try {
-    return (
-      execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
-        encoding: 'utf8',
-        timeout: 5000,
-      }).trim() || undefined
-    );
-  } catch {
-    return undefined;
-  }
-}
-
-/** The languages this machine can run: python when python3 is installed, javascript (Node itself), bash. */
-export function detectInterpreters(): Record<string, Interpreter> {
-  const found: Record<string, Interpreter> = {};
-  const python = realPython();
-  if (python)
-    found.python = {
-      file: 'main.py',
-      runtime: python,
-      command: (f) => [python, '-E', '-s', '-u', f],
-    };
-  const node = process.execPath;
-  // The heap limit gives a clean JavaScript error before the kernel's memory limit kills.
-  found.javascript = {
-    file: 'main.js',
-    runtime: node,
-    command: (f, mb) => [node, `--max-old-space-size=${Math.max(8, mb - 64)}`, f],
-  };
-  const bash = ['/usr/bin/bash', '/bin/bash'].find((p) => existsSync(p));
-  if (bash) found.bash = { file: 'main.sh', runtime: bash, command: (f) => [bash, f] };
-  return found;
-}
 
 interface Running {
   child: ChildProcess;
