@@ -63,6 +63,10 @@ const MIGRATIONS: Migration[] = [
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN test_cases jsonb;`,
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN callback_url text;`,
   (s) => `ALTER TABLE ${s}.submissions ADD COLUMN files jsonb, ADD COLUMN limits jsonb;`,
+  (s) => `
+    ALTER TABLE ${s}.submissions ADD COLUMN batch_id text, ADD COLUMN batch_index integer;
+    CREATE INDEX submissions_batch ON ${s}.submissions (batch_id, batch_index)
+      WHERE batch_id IS NOT NULL;`,
 ];
 
 // A fixed key for pg_advisory_xact_lock, so that gateways starting together migrate one at a time.
@@ -70,7 +74,7 @@ const MIGRATION_LOCK = 0x63727563;
 // With the schema's hash, the session lock the reconciling gateway holds.
 const RECONCILE_LOCK = 0x72656330;
 const COLUMNS =
-  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, COALESCE(stdin, '') AS stdin, COALESCE(args, '{}') AS args, COALESCE(test_cases, '[]'::jsonb) AS test_cases, callback_url, COALESCE(files, '[]'::jsonb) AS files, COALESCE(limits, '{}'::jsonb) AS limits, requeues";
+  "eval_id, backend, task_id, status, language, timeout, priority, client, owner, fallback, batch, submitted_at, COALESCE(code, '') AS code, COALESCE(stdin, '') AS stdin, COALESCE(args, '{}') AS args, COALESCE(test_cases, '[]'::jsonb) AS test_cases, callback_url, COALESCE(files, '[]'::jsonb) AS files, COALESCE(limits, '{}'::jsonb) AS limits, batch_id, batch_index, requeues";
 
 function unavailable(err: unknown): GatewayError {
   return new GatewayError(
@@ -129,6 +133,12 @@ export async function createPostgresLedger(
           SELECT ${sql.unsafe(COLUMNS)} FROM ${table} WHERE eval_id = ${id}`;
         return row ?? null;
       }),
+    inBatch: (batchId) =>
+      guard(async () => [
+        ...(await sql<SubmissionRecord[]>`
+          SELECT ${sql.unsafe(COLUMNS)} FROM ${table}
+          WHERE batch_id = ${batchId} ORDER BY batch_index`),
+      ]),
     setStatus: (id, status) =>
       guard(async () => {
         await sql`UPDATE ${table} SET status = ${status}, updated_at = now() WHERE eval_id = ${id}`;

@@ -64,6 +64,12 @@ export function createMemoryLedger(
       const r = records.get(id);
       return Promise.resolve(r ? { ...r.rec } : null);
     },
+    inBatch(batchId) {
+      const found = [...records.values()]
+        .filter((r) => r.rec.batch_id === batchId)
+        .map((r) => ({ ...r.rec }));
+      return Promise.resolve(found.sort((a, b) => (a.batch_index ?? 0) - (b.batch_index ?? 0)));
+    },
     setStatus(id, status) {
       const r = records.get(id);
       if (r) {

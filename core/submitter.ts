@@ -20,6 +20,9 @@ export type { Accepted } from './hand-over.js';
 
 export interface SubmitOptions {
   batch?: boolean;
+  /** The batch it came in and its place there. */
+  batchId?: string;
+  batchIndex?: number;
   /** Made by the caller, so that a failure can be reported under the id its event carries. */
   evalId?: string;
   /** Who submitted it, for the record. */
@@ -153,6 +156,8 @@ export class Submitter {
       callback_url: e.callback_url || null,
       files: e.files,
       limits: e.limits,
+      batch_id: opts.batchId ?? null,
+      batch_index: opts.batchIndex ?? null,
       requeues: 0,
     };
     try {

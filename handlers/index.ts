@@ -5,6 +5,7 @@ import { getEvaluationStatus } from './get-evaluation-status.js';
 import { getEvaluation } from './get-evaluation.js';
 import { streamEvaluationEvents } from './stream-evaluation-events.js';
 import { getBatchWebhook, getEvaluationWebhook, getWebhookSecret } from './webhooks.js';
+import { getBatchStatus } from './get-batch-status.js';
 import { getLanguages } from './get-languages.js';
 import { listEvaluations } from './list-evaluations.js';
 import { cancelEvaluation } from './cancel-evaluation.js';
@@ -37,6 +38,7 @@ export function createHandlers(deps: Deps): Handlers {
     streamEvaluationEvents: streamEvaluationEvents(deps),
     getEvaluationWebhook: getEvaluationWebhook(deps),
     getBatchWebhook: getBatchWebhook(deps),
+    getBatchStatus: getBatchStatus(deps),
     getWebhookSecret: getWebhookSecret(deps),
     listEvaluations: listEvaluations(deps),
     cancelEvaluation: cancelEvaluation(deps),

@@ -51,6 +51,8 @@ export function submitEvaluationBatch(deps: Deps): Handler<'submitEvaluationBatc
                 await deps.webhooks.register(evalId, item.callback_url, identity.owner);
               const a = await submitter.submit(item, {
                 batch: true,
+                batchId,
+                batchIndex: index,
                 evalId,
                 client,
                 owner: identity.owner,
@@ -83,6 +85,9 @@ export function submitEvaluationBatch(deps: Deps): Handler<'submitEvaluationBatc
         };
       },
     );
-    return reply as Reply<'submitEvaluationBatch'>;
+    const answer = reply as Reply<'submitEvaluationBatch'>;
+    if (answer.status !== 202) return answer;
+    const location = `/api/eval-batch/${answer.body.batch_id}`;
+    return { ...answer, headers: { ...answer.headers, location } };
   };
 }

@@ -28,6 +28,9 @@ export interface SubmissionRecord {
   test_cases: TestCase[];
   /** Where its webhook goes (null: none), so that a webhook lost with Redis is sent anyway. */
   callback_url: string | null;
+  /** The batch it came in, and its place there (null: submitted alone). */
+  batch_id: string | null;
+  batch_index: number | null;
   /** Its extra files ([] for none) and its own limits ({} for the deployment's). */
   files: ExtraFile[];
   limits: RunLimits;
@@ -54,6 +57,8 @@ export interface Ledger {
   readonly kind: 'postgres' | 'memory';
   record(rec: SubmissionRecord): Promise<void>;
   find(evalId: string): Promise<SubmissionRecord | null>;
+  /** The records of one batch, in submit order ([] for an unknown batch). */
+  inBatch(batchId: string): Promise<SubmissionRecord[]>;
   setStatus(evalId: string, status: EvaluationState): Promise<void>;
   /**
    * Unfinished records (submitted, queued, provisioning, running) nobody has looked at for

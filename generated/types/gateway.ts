@@ -131,6 +131,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/eval-batch/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The status of every evaluation of a batch
+         * @description Where the batch submit's `Location` points: each evaluation of the batch in submit order,
+         *     as `GET /api/eval-status/{eval_id}` answers it, and how many have ended.
+         */
+        get: operations["getBatchStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/eval-batch/{batch_id}/webhook": {
         parameters: {
             query?: never;
@@ -794,6 +815,13 @@ export interface components {
              */
             callback_url?: string;
         };
+        BatchStatus: {
+            batch_id: string;
+            total: number;
+            /** @description Evaluations of the batch that have ended (completed, failed or cancelled). */
+            ended: number;
+            evaluations: components["schemas"]["EvaluationStatus"][];
+        };
         BatchItemResult: {
             index: number;
             eval_id: components["schemas"]["EvalId"];
@@ -1368,6 +1396,11 @@ export interface components {
     };
     parameters: {
         /**
+         * @description The batch's id, as the batch submit answered it.
+         * @example batch_0123456789abcdef01234567
+         */
+        BatchId: string;
+        /**
          * @description The message's id, the same on every attempt (deduplicate by it).
          * @example msg_eval_20240701_120000_abc123def456
          */
@@ -1508,6 +1541,8 @@ export interface operations {
             /** @description The batch was processed; see each item. */
             202: {
                 headers: {
+                    /** @description The batch's status resource, `/api/eval-batch/{batch_id}`. */
+                    Location?: string;
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
@@ -1683,6 +1718,41 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    getBatchStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The batch's id, as the batch submit answered it.
+                 * @example batch_0123456789abcdef01234567
+                 */
+                batch_id: components["parameters"]["BatchId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     getBatchWebhook: {
         parameters: {
             query?: never;
@@ -1692,7 +1762,7 @@ export interface operations {
                  * @description The batch's id, as the batch submit answered it.
                  * @example batch_0123456789abcdef01234567
                  */
-                batch_id: string;
+                batch_id: components["parameters"]["BatchId"];
             };
             cookie?: never;
         };

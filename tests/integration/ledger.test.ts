@@ -25,6 +25,8 @@ const record = (id: string, over: Partial<SubmissionRecord> = {}): SubmissionRec
   callback_url: 'https://hooks.example.com/crucible?team=a',
   files: [{ name: 'data.csv', content: 'a,b\n1,2\n' }],
   limits: { memory_mb: 128, max_processes: 4 },
+  batch_id: null,
+  batch_index: null,
   requeues: 0,
   ...over,
 });
@@ -48,6 +50,24 @@ function storeContract(
         record('e1', { fallback: true, batch: true, priority: true }),
       );
       expect(await store.find('nope')).to.equal(null);
+    });
+
+    it("finds a batch's records in submit order, and nothing of an unknown batch", async () => {
+      const batch = `batch_${Math.random().toString(16).slice(2).padEnd(24, '0').slice(0, 24)}`;
+      for (const [id, index] of [
+        ['b2', 2],
+        ['b0', 0],
+        ['b1', 1],
+      ] as const)
+        await store.record(
+          record(`${batch}-${id}`, { batch: true, batch_id: batch, batch_index: index }),
+        );
+      await store.record(record(`${batch}-alone`));
+      const found = await store.inBatch(batch);
+      expect(found.map((r) => r.eval_id)).to.deep.equal(
+        ['b0', 'b1', 'b2'].map((x) => `${batch}-${x}`),
+      );
+      expect(await store.inBatch('batch_000000000000000000000000')).to.deep.equal([]);
     });
 
     it('moves the recorded status', async () => {
@@ -145,7 +165,7 @@ describe('gateway ledger (real PostgreSQL)', () => {
     const sql = postgres(DATABASE_URL);
     try {
       const versions = await sql`SELECT version FROM ${sql(`${schema}.schema_migrations`)}`;
-      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(versions.map((v) => v.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     } finally {
       await sql.end();
       await Promise.all([...stores, again].map((s) => s.close()));

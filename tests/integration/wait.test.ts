@@ -39,6 +39,25 @@ describe('waiting for the result (Prefer: wait=N, RFC 7240)', function () {
     expect(r.headers.get('location')).to.equal(`/api/eval-status/${r.body.eval_id}`);
   });
 
+  it("points a batch's 202 at its status resource, which lists every item in order", async () => {
+    const evaluations = [{ code: 'print(1)' }, { code: 'import time\ntime.sleep(1)\nprint(2)' }];
+    const r = await call('POST', '/api/eval-batch', {}, { evaluations });
+    expect(r.status).to.equal(202);
+    const location = r.headers.get('location')!;
+    expect(location).to.equal(`/api/eval-batch/${r.body.batch_id}`);
+    const first = await call('GET', location, {});
+    expect(first.body).to.include({ batch_id: r.body.batch_id, total: 2 });
+    expect(first.body.evaluations.map((e: any) => e.eval_id)).to.deep.equal(
+      r.body.evaluations.map((e: any) => e.eval_id),
+    );
+    let now: any;
+    await until(async () => (now = (await call('GET', location, {})).body).ended === 2, 15_000);
+    expect(now.evaluations.map((e: any) => e.output)).to.deep.equal(['1\n', '2\n']);
+    expect(
+      (await call('GET', '/api/eval-batch/batch_000000000000000000000000', {})).status,
+    ).to.equal(404);
+  });
+
   it('answers 202 once the wait is over, and a status read waits for the end', async () => {
     const slow = 'import time\ntime.sleep(2)\nprint("late")';
     const r = await call('POST', '/api/eval', { prefer: 'wait=1' }, { code: slow });
