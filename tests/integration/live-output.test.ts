@@ -164,6 +164,26 @@ describe('live output: Server-Sent Events with Last-Event-ID, and WebSocket outp
   }
 });
 
+describe('event streams when the gateway stops', function () {
+  this.timeout(20_000);
+  it('are ended by a stopping gateway, which does not wait for their evaluations', async () => {
+    // A shutdown that had to cut the stream would take longer than this test may.
+    const { gateway, base } = await startEmbedded({ SHUTDOWN_TIMEOUT_MS: '60000' });
+    const r = await fetch(`${base}/api/eval`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'import time\ntime.sleep(60)', timeout: 120 }),
+    });
+    const { eval_id } = (await r.json()) as any;
+    const sse = await openEvents(base, `/api/eval/${eval_id}/events`);
+    await sse.next((e) => e.event === 'status');
+    // Were the stream left open, this close would wait its whole 60 s for it.
+    await gateway.close();
+    await sse.ended;
+    expect(sse.events.some((e) => e.event === 'end')).to.equal(false);
+  });
+});
+
 function byId(a: string, b: string): number {
   const [am, as] = a.split('-').map(Number) as [number, number];
   const [bm, bs] = b.split('-').map(Number) as [number, number];
