@@ -48,6 +48,8 @@ const waiting = (key: string, url: string, owner: string): WebhookDoc => ({
  */
 export class Webhooks {
   private readonly mine = new Set<string>();
+  /** Attempts this gateway made, by how they ended (`/metrics`). */
+  readonly figures = { delivered: 0, retried: 0, failed: 0, disabled: 0 };
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly deps: WebhooksDeps) {}
@@ -168,6 +170,14 @@ export class Webhooks {
       duration_ms: Math.round(performance.now() - started),
     });
     doc.next_attempt_at = null;
+    const outcome = !error
+      ? 'delivered'
+      : status === 410
+        ? 'disabled'
+        : n >= settings.maxAttempts
+          ? 'failed'
+          : 'retried';
+    this.figures[outcome]++;
     if (!error) doc.state = 'delivered';
     else if (status === 410) {
       doc.state = 'disabled';

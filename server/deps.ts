@@ -175,6 +175,7 @@ export async function createDeps(
     events,
     split,
     reconciler,
+    webhooks,
     circuits: () => ({
       queue: queue.circuit,
       storage: storage.circuit,

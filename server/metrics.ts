@@ -12,6 +12,8 @@ export interface MetricsSources {
   events: EventBus;
   split: TrafficSplit;
   reconciler: { readonly figures: ReconcilerFigures };
+  /** Webhook attempts, by how they ended. */
+  webhooks: { readonly figures: Record<string, number> };
   /** Each downstream service's circuit state. */
   circuits: () => Record<string, string>;
   /** The last sampled queue depths. */
@@ -91,6 +93,17 @@ export function createMetrics(): Metrics {
       this.reset();
       for (const [backend, n] of Object.entries(from.stats?.submissions ?? {}))
         this.inc({ backend }, n);
+    },
+  });
+  new Counter({
+    name: 'crucible_webhook_attempts_total',
+    help: 'Webhook attempts made by this gateway, by outcome (delivered, retried, failed, disabled)',
+    labelNames: ['outcome'],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const [outcome, n] of Object.entries(from.webhooks?.figures ?? {}))
+        this.inc({ outcome }, n);
     },
   });
   read('crucible_fallbacks_total', 'Submissions the other backend took', (s) => s.stats.fallbacks);

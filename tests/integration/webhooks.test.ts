@@ -12,6 +12,7 @@ import {
 } from '../helpers/services.js';
 import { startEmbedded } from '../helpers/embedded.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { sample } from '../helpers/prometheus.js';
 
 /**
  * Webhooks against the embedded platform, delivered to a loopback receiver (allowed by this
@@ -96,6 +97,14 @@ describe('webhooks: signed, retried, durable (Standard Webhooks)', function () {
       expect(d.attempts[0].error).to.equal('the receiver answered 500');
       expect(d.next_attempt_at).to.equal(null);
       expect(receiver.received).to.have.length(3);
+      // Counted for operators: two retried attempts and a delivery, at least (other tests add).
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(
+        sample(metrics, 'crucible_webhook_attempts_total', '{outcome="retried"}'),
+      ).to.be.at.least(2);
+      expect(
+        sample(metrics, 'crucible_webhook_attempts_total', '{outcome="delivered"}'),
+      ).to.be.at.least(1);
       // The same message each time: a receiver deduplicates by webhook-id.
       expect(new Set(receiver.received.map((x) => x.headers['webhook-id'])).size).to.equal(1);
       const key = await secret();
