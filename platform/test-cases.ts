@@ -93,8 +93,11 @@ export function reportOf(
 ): RunResult & Partial<CasesReport> {
   if ('cancelled' in outcome) return outcome.cancelled;
   const { shown, test_results, test_summary, runtime_ms } = outcome;
+  const { failed, total } = test_summary;
   return {
     ...shown,
+    // Wrong output leaves no error of its own: the summary says why the evaluation failed.
+    error: shown.error || (failed ? `${failed} of ${total} test cases did not pass` : ''),
     status: test_summary.verdict === 'passed' ? 'completed' : 'failed',
     runtime_ms,
     test_results,

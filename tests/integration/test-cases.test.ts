@@ -57,7 +57,12 @@ describe('test cases: one program, many inputs, a verdict each', function () {
           verdict: 'failed',
         });
         // Not every case passed: the evaluation failed, and shows the first case that did not.
-        expect(body).to.include({ status: 'failed', success: false, output: '10\n' });
+        expect(body).to.include({
+          status: 'failed',
+          success: false,
+          output: '10\n',
+          error: '4 of 10 test cases did not pass',
+        });
         expect(body.test_results[0]).to.include({ output: '3\n', exit_code: 0 });
         expect(body.test_results[3]).to.include({ exit_code: 3, termination_reason: 'exited' });
         expect(body.test_results[4].termination_reason).to.equal('timeout');
