@@ -867,7 +867,8 @@ export interface components {
             /**
              * @description With `test_cases`: each case's verdict, output and resources, in order, once the run
              *     has ended. The evaluation's own `output`, `error`, `exit_code` and `resources` are
-             *     those of the first case that did not pass (the last case when all passed).
+             *     those of the first case that did not pass (the last case when all passed); when that
+             *     case wrote no stderr, `error` says how many cases did not pass.
              */
             test_results?: components["schemas"]["TestResult"][];
             test_summary?: components["schemas"]["TestSummary"];
