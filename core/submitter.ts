@@ -57,17 +57,20 @@ export class Submitter {
   /**
    * Rules beyond the schema: code size in UTF-8 bytes (the schema counts characters) and the
    * deployment's language allow-list. `pointer` prefixes each issue (e.g. `/evaluations/3`).
+   * It runs beside the schema's checks, so that a request learns every problem at once: a field
+   * of the wrong type is the schema's to report, and skipped here.
    */
   check(req: EvaluationRequest, pointer = ''): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
-    if (Buffer.byteLength(req.code, 'utf8') > MAX_CODE_BYTES) {
+    if (typeof req.code === 'string' && Buffer.byteLength(req.code, 'utf8') > MAX_CODE_BYTES) {
       issues.push({
         in: 'body',
         pointer: `${pointer}/code`,
         message: `must be at most ${MAX_CODE_BYTES} bytes of UTF-8`,
       });
     }
-    const names = (req.files ?? []).map((f) => f.name);
+    const files = Array.isArray(req.files) ? req.files : [];
+    const names = files.map((f) => f?.name);
     const twice = names.find((n, i) => names.indexOf(n) !== i);
     if (twice)
       issues.push({ in: 'body', pointer: `${pointer}/files`, message: `names ${twice} twice` });
@@ -77,22 +80,25 @@ export class Submitter {
       ['max_processes', max.maxProcesses],
       ['output_bytes', max.outputBytes],
     ] as const) {
-      const asked = req.limits?.[field];
-      if (asked !== undefined && asked > most)
+      const asked = typeof req.limits === 'object' ? req.limits?.[field] : undefined;
+      if (typeof asked === 'number' && asked > most)
         issues.push({
           in: 'body',
           pointer: `${pointer}/limits/${field}`,
           message: `must be at most ${most} (the deployment's maximum)`,
         });
     }
-    if (req.test_cases?.length && req.stdin)
+    if (Array.isArray(req.test_cases) && req.test_cases.length && req.stdin)
       issues.push({
         in: 'body',
         pointer: `${pointer}/stdin`,
         message: 'must not be given with test_cases: each case brings its own stdin',
       });
     const language = req.language ?? DEFAULT_LANGUAGE;
-    if (!this.deps.config.gateway.allowedLanguages.includes(language)) {
+    if (
+      typeof language === 'string' &&
+      !this.deps.config.gateway.allowedLanguages.includes(language)
+    ) {
       issues.push({
         in: 'body',
         pointer: `${pointer}/language`,

@@ -16,8 +16,8 @@ export function submitEvaluationBatch(deps: Deps): Handler<'submitEvaluationBatc
   const { ledger, submitter } = deps;
   return async ({ body, headers, client, stickyKey, identity, trace }) => {
     // Every item is checked before any is queued: a batch is rejected whole or processed whole.
+    // The submitter's rules ran with the schema's (the validate stage); what needs DNS runs here.
     const issues = [
-      ...body.evaluations.flatMap((item, i) => submitter.check(item, `/evaluations/${i}`)),
       ...(await callbackIssues(deps, body.callback_url, '')),
       ...(
         await Promise.all(

@@ -25,7 +25,7 @@ import { createReplyWriter } from './stages/reply.js';
 import { requestId } from './stages/request-id.js';
 import { createRoute } from './stages/route.js';
 import { attachTransportGuards } from './stages/transport.js';
-import { createValidate } from './stages/validate.js';
+import { createValidate, submitChecks } from './stages/validate.js';
 import { attachWebSocket } from './ws.js';
 import type { Identity } from '../core/identity.js';
 import type { WsServer } from './ws.js';
@@ -70,7 +70,7 @@ export async function buildApp(deps: Deps, overrides: Partial<Handlers> = {}): P
     address,
     bearer,
   );
-  const validate = createValidate(contract);
+  const validate = createValidate(contract, submitChecks(deps.submitter));
   const dispatch = createDispatch(contract, { ...createHandlers(deps), ...overrides });
   const problem = createProblemWriter(logger);
   const reply = createReplyWriter();

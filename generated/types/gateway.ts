@@ -1225,7 +1225,10 @@ export interface components {
             }[];
         };
         /**
-         * @description Stable machine-readable error code.
+         * @description Stable machine-readable error code. A 422 reports every violation of a request at once
+         *     (`errors`: the schema's and the deployment's rules together) as `GW_ERR_VALIDATION`;
+         *     when the only fault is a language outside the deployment's `ALLOWED_LANGUAGES`, the
+         *     code is `GW_ERR_LANGUAGE_NOT_ALLOWED`.
          * @enum {string}
          */
         ErrorCode: "GW_ERR_MALFORMED_JSON" | "GW_ERR_BAD_REQUEST" | "GW_ERR_UNAUTHORIZED" | "GW_ERR_FORBIDDEN" | "GW_ERR_NOT_FOUND" | "GW_ERR_EVALUATION_NOT_FOUND" | "GW_ERR_KEY_NOT_FOUND" | "GW_ERR_METHOD_NOT_ALLOWED" | "GW_ERR_EVALUATION_TERMINAL" | "GW_ERR_NOT_RUNNING" | "GW_ERR_INVALID_TRANSITION" | "GW_ERR_IDEMPOTENCY_IN_PROGRESS" | "GW_ERR_IDEMPOTENCY_MISMATCH" | "GW_ERR_REQUEST_TIMEOUT" | "GW_ERR_HEADERS_TOO_LARGE" | "GW_ERR_EXPECTATION_FAILED" | "GW_ERR_PAYLOAD_TOO_LARGE" | "GW_ERR_UNSUPPORTED_MEDIA_TYPE" | "GW_ERR_VALIDATION" | "GW_ERR_LANGUAGE_NOT_ALLOWED" | "GW_ERR_RATE_LIMITED" | "GW_ERR_QUOTA_EXCEEDED" | "GW_ERR_INTERNAL" | "GW_ERR_BAD_GATEWAY" | "GW_ERR_DOWNSTREAM_UNAVAILABLE" | "GW_ERR_DOWNSTREAM_TIMEOUT";

@@ -113,6 +113,19 @@ describe('reading evaluations', () => {
   });
 
   describe('GET /api/evaluations', () => {
+    it('names the allowed values when a query parameter is not one of them', async () => {
+      const r = await gw.call('GET', '/api/evaluations?status=bogus');
+      expect(r.status).to.equal(422);
+      expect(r.body.errors).to.deep.equal([
+        {
+          in: 'query',
+          pointer: '/status',
+          message:
+            'must be one of: submitted, queued, provisioning, running, completed, failed, cancelled',
+        },
+      ]);
+    });
+
     it('passes the filters to storage, newest first, and derives has_more', async () => {
       let query: any;
       nock(STORAGE)

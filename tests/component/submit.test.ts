@@ -124,7 +124,9 @@ describe('POST /api/eval', () => {
       const r = await gw.call('POST', '/api/eval', { json: body });
       expect(r.status).to.equal(422);
       expect(r.headers.get('content-type')).to.match(/^application\/problem\+json/);
-      expect(r.body.code).to.equal('GW_ERR_VALIDATION');
+      expect(r.body.code).to.equal(
+        pointer === '/language' ? 'GW_ERR_LANGUAGE_NOT_ALLOWED' : 'GW_ERR_VALIDATION',
+      );
       expect(r.body.errors).to.deep.include({ in: 'body', pointer, message });
       expect(gw.events).to.have.length(0);
     });
@@ -147,6 +149,29 @@ describe('POST /api/eval', () => {
       .reply(200, (_u, b: any) => ({ eval_id: b.eval_id, status: 'queued', position: 0 }));
     const r = await gw.call('POST', '/api/eval', { json: { code: 'x'.repeat(1024 * 1024) } });
     expect(r.status).to.equal(202);
+  });
+
+  it("reports every violation at once: the schema's and the deployment's rules", async () => {
+    const r = await gw.call('POST', '/api/eval', {
+      json: { code: 'x', language: 'ruby', timeout: 0, foo: 1 },
+    });
+    expect(r.status).to.equal(422);
+    expect(r.body.code).to.equal('GW_ERR_VALIDATION');
+    expect(r.body.errors.map((e: any) => e.pointer).sort()).to.deep.equal([
+      '/foo',
+      '/language',
+      '/timeout',
+    ]);
+    expect(gw.events).to.have.length(0);
+  });
+
+  it('says GW_ERR_LANGUAGE_NOT_ALLOWED when the language is the only fault', async () => {
+    const r = await gw.call('POST', '/api/eval', { json: { code: 'x', language: 'ruby' } });
+    expect(r.status).to.equal(422);
+    expect(r.body).to.include({ code: 'GW_ERR_LANGUAGE_NOT_ALLOWED' });
+    expect(r.body.errors).to.deep.equal([
+      { in: 'body', pointer: '/language', message: 'must be one of: python' },
+    ]);
   });
 
   it('answers 422 when no body is sent', async () => {
@@ -353,6 +378,8 @@ describe('POST /api/eval-batch', () => {
       pointer: '/evaluations/1/code',
       message: 'must not be blank',
     });
+    // The language of item 2 is reported with it, not after it is fixed.
+    expect(r.body.errors.map((e: any) => e.pointer)).to.include('/evaluations/2/language');
     expect(gw.events).to.have.length(0);
   });
 
