@@ -845,11 +845,11 @@ export interface components {
         EvaluationStatus: {
             eval_id: components["schemas"]["EvalId"];
             status: components["schemas"]["EvaluationState"];
-            language?: string | null;
+            language: string | null;
             /** Format: date-time */
             created_at: string | null;
             /** Format: date-time */
-            started_at?: string | null;
+            started_at: string | null;
             /** Format: date-time */
             completed_at: string | null;
             output: string | null;
@@ -857,12 +857,12 @@ export interface components {
             /** @description true when completed with exit code 0, false when failed, null while not finished. */
             success: boolean | null;
             /** @description The process exit code; 124 means the timeout was reached. */
-            exit_code?: number | null;
-            runtime_ms?: number | null;
-            output_truncated?: boolean;
-            error_truncated?: boolean;
-            executor_id?: string | null;
-            termination_reason?: components["schemas"]["TerminationReason"];
+            exit_code: number | null;
+            runtime_ms: number | null;
+            output_truncated: boolean;
+            error_truncated: boolean;
+            executor_id: string | null;
+            termination_reason: components["schemas"]["TerminationReason"];
             resources?: components["schemas"]["ResourceReport"];
             /**
              * @description With `test_cases`: each case's verdict, output and resources, in order, once the run
@@ -890,11 +890,11 @@ export interface components {
         EvaluationRecord: {
             eval_id: components["schemas"]["EvalId"];
             status: components["schemas"]["EvaluationState"];
-            language?: string | null;
+            language: string | null;
             /** Format: date-time */
             created_at: string | null;
             /** Format: date-time */
-            started_at?: string | null;
+            started_at: string | null;
             /** Format: date-time */
             completed_at: string | null;
             output: string | null;
@@ -902,13 +902,13 @@ export interface components {
             /** @description true when completed with exit code 0, false when failed, null while not finished. */
             success: boolean | null;
             /** @description The process exit code; 124 means the timeout was reached. */
-            exit_code?: number | null;
-            runtime_ms?: number | null;
-            output_truncated?: boolean;
-            error_truncated?: boolean;
-            executor_id?: string | null;
+            exit_code: number | null;
+            runtime_ms: number | null;
+            output_truncated: boolean;
+            error_truncated: boolean;
+            executor_id: string | null;
             resources?: components["schemas"]["ResourceReport"];
-            termination_reason?: components["schemas"]["TerminationReason"];
+            termination_reason: components["schemas"]["TerminationReason"];
             test_results?: components["schemas"]["TestResult"][];
             test_summary?: components["schemas"]["TestSummary"];
             code: string | null;
