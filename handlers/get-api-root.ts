@@ -9,6 +9,7 @@ export function getApiRoot({ spec }: Deps): Handler<'getApiRoot'> {
       redoc: '/redoc',
       openapi_yaml: '/api/openapi.yaml',
       openapi_json: '/api/openapi.json',
+      events_yaml: '/api/events.yaml',
     },
     endpoints: spec.endpoints,
   };

@@ -21,7 +21,7 @@ import { getStatistics } from './get-statistics.js';
 import { getApiRoot } from './get-api-root.js';
 import { getSwaggerUi } from './get-swagger-ui.js';
 import { getRedoc } from './get-redoc.js';
-import { getOpenApiYaml } from './get-open-api-yaml.js';
+import { getEventsYaml, getOpenApiYaml } from './get-open-api-yaml.js';
 import { getOpenApiJson } from './get-open-api-json.js';
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from './api-keys.js';
 import { getMetrics } from './get-metrics.js';
@@ -39,6 +39,7 @@ export function createHandlers(deps: Deps): Handlers {
     getEvaluationWebhook: getEvaluationWebhook(deps),
     getBatchWebhook: getBatchWebhook(deps),
     getBatchStatus: getBatchStatus(deps),
+    getEventsYaml: getEventsYaml(deps),
     getWebhookSecret: getWebhookSecret(deps),
     listEvaluations: listEvaluations(deps),
     cancelEvaluation: cancelEvaluation(deps),

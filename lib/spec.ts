@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { components } from '../generated/types/gateway.js';
 import { generatedDir, specPath } from './paths.js';
 
@@ -13,6 +13,8 @@ export interface SpecInfo {
   json: string;
   /** spec/openapi.yaml exactly as written. */
   yaml: string;
+  /** spec/events.yaml (WebSocket and Redis events) exactly as written. */
+  eventsYaml: string;
   title: string;
   version: string;
   endpoints: Endpoint[];
@@ -93,6 +95,7 @@ window.ui = SwaggerUIBundle({
     document,
     json,
     yaml: readFileSync(specPath, 'utf8'),
+    eventsYaml: readFileSync(join(dirname(specPath), 'events.yaml'), 'utf8'),
     title,
     version: document.info.version,
     endpoints,

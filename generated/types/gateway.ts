@@ -563,6 +563,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events.yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The event contract (WebSocket messages, Redis channels), as written */
+        get: operations["getEventsYaml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -1216,6 +1233,8 @@ export interface components {
                 redoc: string;
                 openapi_yaml: string;
                 openapi_json: string;
+                /** @description The WebSocket and event contract (AsyncAPI 3). */
+                events_yaml: string;
             };
             endpoints: {
                 method: string;
@@ -2344,6 +2363,26 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The OpenAPI document in YAML. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+        };
+    };
+    getEventsYaml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description spec/events.yaml, the AsyncAPI 3 document. */
             200: {
                 headers: {
                     [name: string]: unknown;

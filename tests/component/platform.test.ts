@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import nock from 'nock';
 import { readFileSync } from 'node:fs';
@@ -229,6 +230,7 @@ describe('the contract and its documentation', () => {
       swagger_ui: '/docs',
       redoc: '/redoc',
       openapi_yaml: '/api/openapi.yaml',
+      events_yaml: '/api/events.yaml',
       openapi_json: '/api/openapi.json',
     });
     expect(r.body.endpoints.map((e: any) => e.operation_id).sort()).to.deep.equal(
@@ -249,6 +251,15 @@ describe('the contract and its documentation', () => {
     const json = await gw.call('GET', '/api/openapi.json');
     expect(json.body.openapi).to.equal('3.0.3');
     expect(Object.keys(json.body.paths)).to.include('/api/eval');
+  });
+
+  it('GET /api/events.yaml is the event contract as written, linked from the docs', async () => {
+    const yaml = await gw.call('GET', '/api/events.yaml');
+    expect(yaml.headers.get('content-type')).to.match(/^application\/yaml/);
+    expect(yaml.text).to.equal(readFileSync(join(dirname(specPath), 'events.yaml'), 'utf8'));
+    // Swagger UI and ReDoc show the spec's externalDocs as a link.
+    const json = await gw.call('GET', '/api/openapi.json');
+    expect(json.body.externalDocs.url).to.equal('/api/events.yaml');
   });
 
   for (const [page, assets] of [
