@@ -2,6 +2,8 @@ import type { components } from '../generated/types/gateway.js';
 
 /** An evaluation as a client submits it. */
 export type EvaluationRequest = components['schemas']['EvaluationRequest'];
+/** A submission with its defaults filled in (`engine`, accepted for old clients, is dropped). */
+export type Submission = Required<Omit<EvaluationRequest, 'engine'>>;
 /** Which queue system holds an evaluation: the legacy queue service, or the job queue (Bull). */
 export type QueueBackend = components['schemas']['QueueBackend'];
 

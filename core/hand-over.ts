@@ -3,7 +3,7 @@ import { traceparent } from '../lib/trace.js';
 import type { TraceContext } from '../lib/trace.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
-import type { EvaluationRequest, QueueBackend } from './evaluation.js';
+import type { QueueBackend, Submission } from './evaluation.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { QueueService } from './ports/queue-service.js';
 
@@ -36,7 +36,7 @@ async function enqueue(
   deps: HandOverDeps,
   backend: QueueBackend,
   evalId: string,
-  e: Required<EvaluationRequest>,
+  e: Submission,
   { submittedAt, batch, owner, trace }: HandOverContext,
 ): Promise<number | null> {
   if (backend === 'legacy') {
@@ -94,7 +94,7 @@ export async function handOver(
   deps: HandOverDeps,
   order: QueueBackend[],
   evalId: string,
-  e: Required<EvaluationRequest>,
+  e: Submission,
   how: HandOverContext,
 ): Promise<Accepted> {
   const failures: [QueueBackend, unknown][] = [];

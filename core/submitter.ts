@@ -8,7 +8,7 @@ import type { GatewayStats } from '../lib/stats.js';
 import type { Logger } from '../lib/logger.js';
 import type { TrafficSplit } from './traffic-split.js';
 import { DEFAULT_LANGUAGE, DEFAULT_TIMEOUT, MAX_CODE_BYTES } from './evaluation.js';
-import type { EvaluationRequest, QueueBackend } from './evaluation.js';
+import type { EvaluationRequest, QueueBackend, Submission } from './evaluation.js';
 import type { EventBus } from './ports/event-bus.js';
 import type { Ledger, SubmissionRecord } from './ports/ledger.js';
 import { handOver } from './hand-over.js';
@@ -118,7 +118,7 @@ export class Submitter {
     const { events, stats, ledger, split, logger } = this.deps;
     const evalId = opts.evalId ?? newEvalId();
     const batch = opts.batch ?? false;
-    const e: Required<EvaluationRequest> = {
+    const e: Submission = {
       code: req.code,
       language: req.language ?? DEFAULT_LANGUAGE,
       timeout: req.timeout ?? DEFAULT_TIMEOUT,

@@ -11,7 +11,7 @@ import { listEvaluations } from './list-evaluations.js';
 import { cancelEvaluation } from './cancel-evaluation.js';
 import { killEvaluation } from './kill-evaluation.js';
 import { updateEvaluationStatus } from './update-evaluation-status.js';
-import { getHealth } from './get-health.js';
+import { getApiHealth, getHealth } from './get-health.js';
 import { getLiveness } from './get-liveness.js';
 import { getReadiness } from './get-readiness.js';
 import { getPlatformStatus } from './get-platform-status.js';
@@ -40,6 +40,8 @@ export function createHandlers(deps: Deps): Handlers {
     getBatchWebhook: getBatchWebhook(deps),
     getBatchStatus: getBatchStatus(deps),
     getEventsYaml: getEventsYaml(deps),
+    // The original gateway's path for the same answer.
+    getApiHealth: getApiHealth(deps),
     getWebhookSecret: getWebhookSecret(deps),
     listEvaluations: listEvaluations(deps),
     cancelEvaluation: cancelEvaluation(deps),

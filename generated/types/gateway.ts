@@ -358,6 +358,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Gateway health check, where the original gateway had it
+         * @deprecated
+         * @description The same answer as `GET /health`, kept for clients of the original gateway (MIGRATING.md).
+         */
+        get: operations["getApiHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -705,6 +726,13 @@ export interface components {
              */
             files?: components["schemas"]["ExtraFile"][];
             limits?: components["schemas"]["RunLimits"];
+            /**
+             * @deprecated
+             * @description Accepted and ignored, for clients of the original gateway, which sent `docker` (the
+             *     only engine it had); the platform chooses how to run the code.
+             * @enum {string}
+             */
+            engine?: "docker";
             /**
              * @description Where to POST the finished evaluation once it ends (see the operation's callback):
              *     signed, retried, its attempts readable at `GET /api/eval/{eval_id}/webhook`. An
@@ -1098,6 +1126,10 @@ export interface components {
                     [key: string]: number;
                 };
                 average_runtime_ms?: number | null;
+                /**
+                 * @description Completed evaluations over completed and failed ones (0–1); cancelled ones are
+                 *     left out. Null before any evaluation has completed or failed.
+                 */
                 success_rate?: number | null;
                 last_24h_count?: number;
             } & {
@@ -2106,6 +2138,26 @@ export interface operations {
         };
     };
     getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The gateway process is up. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayHealth"];
+                };
+            };
+        };
+    };
+    getApiHealth: {
         parameters: {
             query?: never;
             header?: never;

@@ -253,6 +253,13 @@ describe('the contract and its documentation', () => {
     expect(Object.keys(json.body.paths)).to.include('/api/eval');
   });
 
+  it("GET /api/health answers as GET /health does (the original gateway's path)", async () => {
+    const [old, now] = [await gw.call('GET', '/api/health'), await gw.call('GET', '/health')];
+    expect(old.status).to.equal(200);
+    expect(Object.keys(old.body).sort()).to.deep.equal(Object.keys(now.body).sort());
+    expect(old.body).to.include({ status: 'healthy', service: 'api-gateway' });
+  });
+
   it('GET /api/events.yaml is the event contract as written, linked from the docs', async () => {
     const yaml = await gw.call('GET', '/api/events.yaml');
     expect(yaml.headers.get('content-type')).to.match(/^application\/yaml/);

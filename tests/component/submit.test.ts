@@ -108,7 +108,7 @@ describe('POST /api/eval', () => {
     ['timeout 301', { code: 'x', timeout: 301 }, '/timeout', 'must be <= 300'],
     ['timeout as text', { code: 'x', timeout: 'soon' }, '/timeout', 'must be integer'],
     ['priority as a number', { code: 'x', priority: 3 }, '/priority', 'must be boolean'],
-    ['unknown field', { code: 'x', engine: 'docker' }, '/engine', 'is not allowed'],
+    ['unknown field', { code: 'x', image: 'python:3' }, '/image', 'is not allowed'],
     ['code with a NUL character', { code: 'print(1)\u0000' }, '/code', NUL_OR_SURROGATE],
     ['code with a lone high surrogate', { code: 'print("\uD800")' }, '/code', NUL_OR_SURROGATE],
     ['code with a lone low surrogate', { code: '\uDC00print(1)' }, '/code', NUL_OR_SURROGATE],
@@ -163,6 +163,19 @@ describe('POST /api/eval', () => {
       '/timeout',
     ]);
     expect(gw.events).to.have.length(0);
+  });
+
+  it("accepts the original gateway's engine: docker (and ignores it), refuses any other", async () => {
+    nock(QUEUE)
+      .post('/tasks')
+      .reply(200, (_u, b: any) => ({ eval_id: b.eval_id, status: 'queued', position: 0 }));
+    const ok = await gw.call('POST', '/api/eval', { json: { code: 'x', engine: 'docker' } });
+    expect(ok.status).to.equal(202);
+    const other = await gw.call('POST', '/api/eval', { json: { code: 'x', engine: 'podman' } });
+    expect(other.status).to.equal(422);
+    expect(other.body.errors).to.deep.equal([
+      { in: 'body', pointer: '/engine', message: 'must be one of: docker' },
+    ]);
   });
 
   it('says GW_ERR_LANGUAGE_NOT_ALLOWED when the language is the only fault', async () => {
