@@ -5,6 +5,9 @@ export default tseslint.config(
   {
     ignores: [
       'generated/**',
+      'sdk/src/api.ts',
+      'sdk/dist/**',
+      'sdk/.test-dist/**',
       'dist/**',
       'node_modules/**',
       'eslint.config.js',

@@ -151,6 +151,8 @@ function configValidator(): void {
 }
 
 await types('gateway', gateway);
+// The SDK (sdk/, a package of its own) carries its own copy of the contract's types.
+const copies = new Map([['sdk/src/api.ts', files.get('types/gateway.ts')!]]);
 for (const [name, doc] of Object.entries(downstream)) await types(name, doc);
 await types('events', events);
 files.set('openapi.json', JSON.stringify(gateway, null, 2) + '\n');
@@ -171,6 +173,12 @@ if (check) {
           .map((e) => relative(generatedDir, join(e.parentPath, e.name)))
       : [];
   for (const rel of listed(generatedDir)) if (!files.has(rel)) stale.push(`${rel} (not generated)`);
+  for (const [rel, text] of copies)
+    if (
+      !existsSync(join(projectRoot, rel)) ||
+      readFileSync(join(projectRoot, rel), 'utf8') !== text
+    )
+      stale.push(rel);
   if (stale.length) {
     console.error(
       `generated/ is stale; run \`npm run generate\` and commit:\n  ${stale.join('\n  ')}`,
@@ -184,5 +192,6 @@ if (check) {
     mkdirSync(join(path, '..'), { recursive: true });
     writeFileSync(path, text);
   }
-  console.log(`wrote ${files.size} files to generated/`);
+  for (const [rel, text] of copies) writeFileSync(join(projectRoot, rel), text);
+  console.log(`wrote ${files.size} files to generated/ and ${copies.size} to sdk/`);
 }
