@@ -6,7 +6,17 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const root = process.argv[2] ?? process.cwd();
-const SOURCES = ['server', 'handlers', 'core', 'clients', 'lib', 'platform', 'generated/types'];
+const SOURCES = [
+  'server',
+  'handlers',
+  'core',
+  'clients',
+  'lib',
+  'platform',
+  'generated/types',
+  'cli',
+  'sdk/src',
+];
 const CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 const stamp = join(root, 'dist', '.built');
 

@@ -30,6 +30,8 @@ export interface CrucibleOptions {
   apiKey?: string;
   /** A JWT (`Authorization: Bearer`), instead of a key. */
   token?: string;
+  /** The deployment's bootstrap admin key (`X-Admin-Key`), for `api`'s admin operations. */
+  adminKey?: string;
   fetch?: typeof fetch;
   /** A WebSocket constructor for `wait`; without one (Node 20) it waits with `Prefer: wait`. */
   WebSocket?: new (url: string) => WebSocketLike;
@@ -52,6 +54,7 @@ export class Crucible {
     this.headers = {
       ...(opts.apiKey ? { 'x-api-key': opts.apiKey } : {}),
       ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...(opts.adminKey ? { 'x-admin-key': opts.adminKey } : {}),
     };
     this.api = createClient<paths>({
       baseUrl: opts.baseUrl.replace(/\/$/, ''),
