@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the Redis and PostgreSQL servers the tests talk to are running on loopback, starting
 # them (and installing them from the system's packages, when run as root) if they are not, and
-# that bubblewrap (the executor's sandbox) is installed. Exits non-zero, saying why, when any
-# cannot be had: tests never skip for a missing server or sandbox.
+# that bubblewrap (the executor's sandbox) and Chromium (the docs portal's browser test) are
+# installed. Exits non-zero, saying why, when any cannot be had: tests never skip for a missing
+# server, sandbox or browser.
 set -euo pipefail
 
 REDIS_PORT="${TEST_REDIS_PORT:-6379}"
@@ -78,4 +79,9 @@ if ! bwrap --ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64
   exit 1
 fi
 
-say "Redis 127.0.0.1:${REDIS_PORT} and PostgreSQL 127.0.0.1:${PG_PORT} are up; bwrap works"
+# The docs portal's browser test drives Debian's Chromium (tests/e2e/docs-browser.test.ts).
+if [[ ! -x /usr/bin/chromium ]]; then
+  install_pkg chromium || exit 1
+fi
+
+say "Redis 127.0.0.1:${REDIS_PORT} and PostgreSQL 127.0.0.1:${PG_PORT} are up; bwrap works; chromium is installed"

@@ -647,8 +647,9 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description URL-safe evaluation id; the gateway makes `eval_YYYYMMDD_HHMMSS_<12 hex>` (UTC).
-         * @example eval_20240701_120000_abc123def456
+         * @description URL-safe evaluation id; the gateway makes `eval_YYYYMMDD_HHMMSS_<12 hex>` (UTC), e.g.
+         *     `eval_20240701_120000_abc123def456`. (No example value here: the docs' Try-it-out would
+         *     fill it in, and an id from another gateway answers 404 — paste one your submit returned.)
          */
         EvalId: string;
         /**
@@ -1473,8 +1474,8 @@ export interface components {
         /**
          * @description `wait=N` (RFC 7240; N seconds, at most 60): answer with the finished evaluation when it
          *     ends within N seconds, otherwise with the usual answer once they have passed. The answer
-         *     says `Preference-Applied: wait=N` when it waited. Other preferences are ignored.
-         * @example wait=10
+         *     says `Preference-Applied: wait=N` when it waited. Other preferences are ignored. For
+         *     example `wait=10`.
          */
         PreferWait: string;
         /**
@@ -1520,8 +1521,8 @@ export interface operations {
                 /**
                  * @description `wait=N` (RFC 7240; N seconds, at most 60): answer with the finished evaluation when it
                  *     ends within N seconds, otherwise with the usual answer once they have passed. The answer
-                 *     says `Preference-Applied: wait=N` when it waited. Other preferences are ignored.
-                 * @example wait=10
+                 *     says `Preference-Applied: wait=N` when it waited. Other preferences are ignored. For
+                 *     example `wait=10`.
                  */
                 Prefer?: components["parameters"]["PreferWait"];
             };
@@ -1623,8 +1624,8 @@ export interface operations {
                 /**
                  * @description `wait=N` (RFC 7240; N seconds, at most 60): answer with the finished evaluation when it
                  *     ends within N seconds, otherwise with the usual answer once they have passed. The answer
-                 *     says `Preference-Applied: wait=N` when it waited. Other preferences are ignored.
-                 * @example wait=10
+                 *     says `Preference-Applied: wait=N` when it waited. Other preferences are ignored. For
+                 *     example `wait=10`.
                  */
                 Prefer?: components["parameters"]["PreferWait"];
             };

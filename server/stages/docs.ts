@@ -5,13 +5,17 @@ import { dirname } from 'node:path';
 import type express from 'express';
 import { GatewayError } from '../../lib/errors.js';
 import type { createProblemWriter } from './problem.js';
+import { MARK_SVG, localRedocBundle, markIco } from './docs-icons.js';
 
 type Serve = (req: IncomingMessage, res: ServerResponse) => void;
 const require = createRequire(import.meta.url);
 
 /** Whether a path is one of the docs portal's static files. */
 export const isDocsAsset = (path: string): boolean =>
-  path.startsWith('/docs/assets/') || path.startsWith('/redoc/assets/');
+  path.startsWith('/docs/assets/') ||
+  path.startsWith('/redoc/assets/') ||
+  path === '/favicon.ico' ||
+  path === '/favicon.svg';
 
 /**
  * The docs portal's static files (Swagger UI and ReDoc bundles from their installed packages),
@@ -27,6 +31,18 @@ export function createDocsAssets(
     const docs = express();
     docs.disable('x-powered-by');
     const staticOpts = { immutable: true, maxAge: '1d', fallthrough: false } as const;
+    const cached = { 'cache-control': 'public, max-age=86400' };
+    const svg = (_req: express.Request, res: express.Response) =>
+      void res.set(cached).type('image/svg+xml').send(MARK_SVG);
+    docs.get('/favicon.svg', svg);
+    docs.get('/redoc/assets/logo.svg', svg);
+    const ico = markIco();
+    docs.get('/favicon.ico', (_req, res) => void res.set(cached).type('image/x-icon').send(ico));
+    let redoc: string | undefined;
+    docs.get('/redoc/assets/redoc.standalone.js', (_req, res) => {
+      redoc ??= localRedocBundle();
+      res.set(cached).type('application/javascript').send(redoc);
+    });
     docs.use(
       '/docs/assets',
       express.static(dirname(require.resolve('swagger-ui-dist/package.json')), staticOpts),
