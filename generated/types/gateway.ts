@@ -801,6 +801,22 @@ export interface components {
             owner: string;
             secret: string;
         };
+        /**
+         * @example {
+         *       "url": "https://hooks.example.com/crucible",
+         *       "state": "delivered",
+         *       "attempts": [
+         *         {
+         *           "attempt": 1,
+         *           "at": "2024-07-01T12:00:05.000Z",
+         *           "status_code": 200,
+         *           "error": null,
+         *           "duration_ms": 2
+         *         }
+         *       ],
+         *       "next_attempt_at": null
+         *     }
+         */
         WebhookDelivery: {
             url: string;
             /**
@@ -861,6 +877,61 @@ export interface components {
              */
             callback_url?: string;
         };
+        /**
+         * @example {
+         *       "batch_id": "batch_0123456789abcdef01234567",
+         *       "total": 2,
+         *       "ended": 2,
+         *       "evaluations": [
+         *         {
+         *           "eval_id": "eval_20240701_120001_9a8b7c6d5e4f",
+         *           "status": "completed",
+         *           "language": "python",
+         *           "created_at": "2024-07-01T12:00:06.000Z",
+         *           "started_at": "2024-07-01T12:00:06.000Z",
+         *           "completed_at": "2024-07-01T12:00:06.000Z",
+         *           "output": "1\n",
+         *           "error": "",
+         *           "success": true,
+         *           "exit_code": 0,
+         *           "runtime_ms": 50,
+         *           "output_truncated": false,
+         *           "error_truncated": false,
+         *           "executor_id": "executor-1",
+         *           "termination_reason": "exited",
+         *           "resources": {
+         *             "wall_time_ms": 50,
+         *             "cpu_time_ms": 19,
+         *             "max_memory_kb": 3984,
+         *             "exit_signal": null
+         *           }
+         *         },
+         *         {
+         *           "eval_id": "eval_20240701_120001_0f1e2d3c4b5a",
+         *           "status": "completed",
+         *           "language": "python",
+         *           "created_at": "2024-07-01T12:00:06.000Z",
+         *           "started_at": "2024-07-01T12:00:06.000Z",
+         *           "completed_at": "2024-07-01T12:00:06.000Z",
+         *           "output": "2\n",
+         *           "error": "",
+         *           "success": true,
+         *           "exit_code": 0,
+         *           "runtime_ms": 49,
+         *           "output_truncated": false,
+         *           "error_truncated": false,
+         *           "executor_id": "executor-1",
+         *           "termination_reason": "exited",
+         *           "resources": {
+         *             "wall_time_ms": 49,
+         *             "cpu_time_ms": 17,
+         *             "max_memory_kb": 3740,
+         *             "exit_signal": null
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
         BatchStatus: {
             batch_id: string;
             total: number;
@@ -888,6 +959,31 @@ export interface components {
             failed: number;
             evaluations: components["schemas"]["BatchItemResult"][];
         };
+        /**
+         * @example {
+         *       "eval_id": "eval_20240701_120000_abc123def456",
+         *       "status": "completed",
+         *       "language": "python",
+         *       "created_at": "2024-07-01T12:00:05.000Z",
+         *       "started_at": "2024-07-01T12:00:05.000Z",
+         *       "completed_at": "2024-07-01T12:00:05.000Z",
+         *       "output": "Hello World\n",
+         *       "error": "",
+         *       "success": true,
+         *       "exit_code": 0,
+         *       "runtime_ms": 37,
+         *       "output_truncated": false,
+         *       "error_truncated": false,
+         *       "executor_id": "executor-1",
+         *       "termination_reason": "exited",
+         *       "resources": {
+         *         "wall_time_ms": 37,
+         *         "cpu_time_ms": 16,
+         *         "max_memory_kb": 5008,
+         *         "exit_signal": null
+         *       }
+         *     }
+         */
         EvaluationStatus: {
             eval_id: components["schemas"]["EvalId"];
             status: components["schemas"]["EvaluationState"];
@@ -932,7 +1028,42 @@ export interface components {
             /** @example SIGKILL */
             exit_signal: string | null;
         };
-        /** @description The full evaluation, including its code and metadata. */
+        /**
+         * @description The full evaluation, including its code and metadata.
+         * @example {
+         *       "eval_id": "eval_20240701_120000_abc123def456",
+         *       "status": "completed",
+         *       "language": "python",
+         *       "created_at": "2024-07-01T12:00:05.000Z",
+         *       "started_at": "2024-07-01T12:00:05.000Z",
+         *       "completed_at": "2024-07-01T12:00:05.000Z",
+         *       "output": "Hello World\n",
+         *       "error": "",
+         *       "success": true,
+         *       "exit_code": 0,
+         *       "runtime_ms": 37,
+         *       "output_truncated": false,
+         *       "error_truncated": false,
+         *       "executor_id": "executor-1",
+         *       "termination_reason": "exited",
+         *       "resources": {
+         *         "wall_time_ms": 37,
+         *         "cpu_time_ms": 16,
+         *         "max_memory_kb": 5008,
+         *         "exit_signal": null
+         *       },
+         *       "code": "print(\"Hello World\")",
+         *       "metadata": {
+         *         "submitted_at": "2024-07-01T12:00:05.000Z",
+         *         "timeout": 30,
+         *         "priority": false,
+         *         "traceparent": "00-fbb3786401ead09a3ecc692459260d55-226a22434e2ed789-01",
+         *         "backend": "bull",
+         *         "fallback": false,
+         *         "owner": "anonymous"
+         *       }
+         *     }
+         */
         EvaluationRecord: {
             eval_id: components["schemas"]["EvalId"];
             status: components["schemas"]["EvaluationState"];
@@ -987,6 +1118,14 @@ export interface components {
             message: string;
             previous_status?: components["schemas"]["EvaluationState"];
         };
+        /**
+         * @example {
+         *       "eval_id": "eval_20240701_120002_112233445566",
+         *       "success": true,
+         *       "message": "Process of eval_20240701_120002_112233445566 killed",
+         *       "executor_id": "executor-1"
+         *     }
+         */
         KillResult: {
             eval_id: components["schemas"]["EvalId"];
             success: boolean;
@@ -999,6 +1138,15 @@ export interface components {
             /** @description Why the status was changed; kept in the evaluation's error for failed and cancelled. */
             reason?: string;
         };
+        /**
+         * @example {
+         *       "status": "healthy",
+         *       "service": "api-gateway",
+         *       "version": "0.2.0",
+         *       "uptime_seconds": 3600.5,
+         *       "timestamp": "2024-07-01T12:00:11.000Z"
+         *     }
+         */
         GatewayHealth: {
             /** @enum {string} */
             status: "healthy";
@@ -1009,6 +1157,19 @@ export interface components {
             /** Format: date-time */
             timestamp: string;
         };
+        /**
+         * @example {
+         *       "status": "ready",
+         *       "checks": {
+         *         "queue": "healthy",
+         *         "storage": "healthy",
+         *         "redis": "healthy",
+         *         "job_queue": "healthy",
+         *         "gateway_store": "healthy",
+         *         "executor:executor-1": "healthy"
+         *       }
+         *     }
+         */
         Probe: {
             /** @enum {string} */
             status: "ok" | "ready" | "not_ready";
@@ -1047,6 +1208,67 @@ export interface components {
              */
             circuit?: "closed" | "open" | "half_open" | "disabled";
         };
+        /**
+         * @example {
+         *       "status": "healthy",
+         *       "timestamp": "2024-07-01T12:00:11.000Z",
+         *       "uptime_seconds": 3600.5,
+         *       "in_grace_period": false,
+         *       "services": {
+         *         "queue": {
+         *           "status": "healthy",
+         *           "latency_ms": 1.4,
+         *           "last_checked": "2024-07-01T12:00:00.000Z",
+         *           "last_error": null,
+         *           "consecutive_failures": 0,
+         *           "url": "http://127.0.0.1:8081",
+         *           "circuit": "closed"
+         *         },
+         *         "storage": {
+         *           "status": "healthy",
+         *           "latency_ms": 1.4,
+         *           "last_checked": "2024-07-01T12:00:00.000Z",
+         *           "last_error": null,
+         *           "consecutive_failures": 0,
+         *           "url": "http://127.0.0.1:8082",
+         *           "circuit": "closed"
+         *         },
+         *         "redis": {
+         *           "status": "healthy",
+         *           "latency_ms": 1.4,
+         *           "last_checked": "2024-07-01T12:00:00.000Z",
+         *           "last_error": null,
+         *           "consecutive_failures": 0
+         *         },
+         *         "job_queue": {
+         *           "status": "healthy",
+         *           "latency_ms": 1.4,
+         *           "last_checked": "2024-07-01T12:00:00.000Z",
+         *           "last_error": null,
+         *           "consecutive_failures": 0
+         *         },
+         *         "gateway_store": {
+         *           "status": "healthy",
+         *           "latency_ms": 1.4,
+         *           "last_checked": "2024-07-01T12:00:00.000Z",
+         *           "last_error": null,
+         *           "consecutive_failures": 0
+         *         }
+         *       },
+         *       "executors": {
+         *         "executor-1": {
+         *           "status": "healthy",
+         *           "latency_ms": 1.4,
+         *           "last_checked": "2024-07-01T12:00:00.000Z",
+         *           "last_error": null,
+         *           "consecutive_failures": 0,
+         *           "url": "http://127.0.0.1:8083",
+         *           "circuit": "closed"
+         *         }
+         *       },
+         *       "warnings": []
+         *     }
+         */
         PlatformStatus: {
             /**
              * @description What an operator must know about how this platform runs, e.g. that the embedded
@@ -1098,11 +1320,55 @@ export interface components {
                 bull_share: number | null;
             };
         };
+        /**
+         * @example {
+         *       "legacy": {
+         *         "healthy": true,
+         *         "queued": 0,
+         *         "processing": 1,
+         *         "queue_length": 0,
+         *         "total_tasks": 1
+         *       },
+         *       "bull": {
+         *         "enabled": true,
+         *         "connected": true,
+         *         "queue": "evaluations",
+         *         "workers": 1,
+         *         "waiting": 0,
+         *         "active": 0,
+         *         "delayed": 0,
+         *         "failed": 0,
+         *         "completed": 1
+         *       },
+         *       "traffic_split": {
+         *         "celery_enabled": true,
+         *         "configured_percentage": 0.5,
+         *         "observed": {
+         *           "legacy": 3,
+         *           "bull": 1,
+         *           "bull_share": 0.25
+         *         }
+         *       }
+         *     }
+         */
         QueueStatus: {
             legacy: components["schemas"]["LegacyQueueStatus"];
             bull: components["schemas"]["JobQueueStatus"];
             traffic_split: components["schemas"]["TrafficSplit"];
         };
+        /**
+         * @example {
+         *       "enabled": true,
+         *       "connected": true,
+         *       "queue": "evaluations",
+         *       "workers": 1,
+         *       "waiting": 0,
+         *       "active": 0,
+         *       "delayed": 0,
+         *       "failed": 0,
+         *       "completed": 1
+         *     }
+         */
         JobQueueStatus: {
             /** @description Whether `CELERY_ENABLED` sends traffic to the job queue. */
             enabled: boolean;
@@ -1117,6 +1383,48 @@ export interface components {
             queue?: string;
             error?: string;
         };
+        /**
+         * @example {
+         *       "storage": {
+         *         "total_evaluations": 4,
+         *         "by_status": {
+         *           "completed": 3,
+         *           "cancelled": 1
+         *         },
+         *         "by_language": {
+         *           "python": 4
+         *         },
+         *         "average_runtime_ms": 45,
+         *         "success_rate": 1,
+         *         "last_24h_count": 4,
+         *         "storage_info": {
+         *           "backend": "memory"
+         *         }
+         *       },
+         *       "gateway": {
+         *         "started_at": "2024-07-01T12:00:04.000Z",
+         *         "uptime_seconds": 3600.5,
+         *         "submissions": {
+         *           "legacy": 3,
+         *           "bull": 1
+         *         },
+         *         "fallbacks": 0,
+         *         "submit_failures": 0,
+         *         "events_dropped": 0,
+         *         "events_pending": 0,
+         *         "record_updates_failed": 0,
+         *         "reconciler": {
+         *           "leader": true,
+         *           "runs": 0,
+         *           "checked": 0,
+         *           "requeued": 0,
+         *           "gave_up": 0,
+         *           "last_run_at": null
+         *         },
+         *         "requests": 16
+         *       }
+         *     }
+         */
         Statistics: {
             storage: {
                 total_evaluations: number;
@@ -1188,6 +1496,22 @@ export interface components {
              */
             max_concurrent?: number | null;
         };
+        /**
+         * @example {
+         *       "id": "key_f7ce9cb16f51f664",
+         *       "prefix": "crk_J1CKhXhD",
+         *       "owner": "team-a",
+         *       "scopes": [
+         *         "evaluations:read",
+         *         "evaluations:write"
+         *       ],
+         *       "name": "ci",
+         *       "rate_limit_per_minute": null,
+         *       "max_concurrent": null,
+         *       "created_at": "2024-07-01T12:00:11.000Z",
+         *       "revoked_at": "2024-07-01T12:00:11.000Z"
+         *     }
+         */
         ApiKey: {
             /** @example key_0123456789abcdef */
             id: string;
@@ -1211,7 +1535,24 @@ export interface components {
             /** Format: date-time */
             revoked_at: string | null;
         };
-        /** @description An API key as `ApiKey`, with its secret. */
+        /**
+         * @description An API key as `ApiKey`, with its secret.
+         * @example {
+         *       "id": "key_f7ce9cb16f51f664",
+         *       "prefix": "crk_J1CKhXhD",
+         *       "owner": "team-a",
+         *       "scopes": [
+         *         "evaluations:read",
+         *         "evaluations:write"
+         *       ],
+         *       "name": "ci",
+         *       "rate_limit_per_minute": null,
+         *       "max_concurrent": null,
+         *       "created_at": "2024-07-01T12:00:11.000Z",
+         *       "revoked_at": null,
+         *       "secret": "crk_J1CKhXhD_00H6wxLVTv4lCdyFLPIHSz8gx4dgVjloReG_xv6NC4U"
+         *     }
+         */
         ApiKeyCreated: {
             id: string;
             prefix: string;
@@ -1235,6 +1576,26 @@ export interface components {
              */
             secret: string;
         };
+        /**
+         * @example {
+         *       "keys": [
+         *         {
+         *           "id": "key_f7ce9cb16f51f664",
+         *           "prefix": "crk_J1CKhXhD",
+         *           "owner": "team-a",
+         *           "scopes": [
+         *             "evaluations:read",
+         *             "evaluations:write"
+         *           ],
+         *           "name": "ci",
+         *           "rate_limit_per_minute": null,
+         *           "max_concurrent": null,
+         *           "created_at": "2024-07-01T12:00:11.000Z",
+         *           "revoked_at": null
+         *         }
+         *       ]
+         *     }
+         */
         ApiKeyList: {
             keys: components["schemas"]["ApiKey"][];
         };
@@ -1258,6 +1619,33 @@ export interface components {
             /** Format: date-time */
             last_run_at: string | null;
         };
+        /**
+         * @example {
+         *       "service": "Crucible Gateway API",
+         *       "version": "0.2.0",
+         *       "docs": {
+         *         "swagger_ui": "/docs",
+         *         "redoc": "/redoc",
+         *         "openapi_yaml": "/api/openapi.yaml",
+         *         "openapi_json": "/api/openapi.json",
+         *         "events_yaml": "/api/events.yaml"
+         *       },
+         *       "endpoints": [
+         *         {
+         *           "method": "POST",
+         *           "path": "/api/eval",
+         *           "operation_id": "submitEvaluation",
+         *           "summary": "Submit code for evaluation"
+         *         },
+         *         {
+         *           "method": "POST",
+         *           "path": "/api/eval-batch",
+         *           "operation_id": "submitEvaluationBatch",
+         *           "summary": "Submit several evaluations at once"
+         *         }
+         *       ]
+         *     }
+         */
         ApiRoot: {
             service: string;
             version: string;
@@ -2461,6 +2849,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openapi": "3.0.3",
+                     *       "info": {
+                     *         "title": "Crucible Gateway API",
+                     *         "version": "0.2.0"
+                     *       },
+                     *       "paths": {}
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };

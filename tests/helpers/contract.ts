@@ -115,3 +115,9 @@ export function schemaViolations(name: string, value: unknown): string[] {
   const v = compiled(`schema|${name}`, { $ref: `#/components/schemas/${name}` });
   return v(value) ? [] : [`${name}: ${ajv.errorsText(v.errors)}`];
 }
+
+/** Violations of a schema as the spec writes it (local refs allowed); [] when valid. */
+export function valueViolations(schema: unknown, value: unknown): string[] {
+  const v = compiled(`value|${JSON.stringify(schema)}`, schema);
+  return v(value) ? [] : [ajv.errorsText(v.errors)];
+}
