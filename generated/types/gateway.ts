@@ -1089,9 +1089,34 @@ export interface components {
             test_results?: components["schemas"]["TestResult"][];
             test_summary?: components["schemas"]["TestSummary"];
             code: string | null;
-            metadata: {
-                [key: string]: unknown;
-            };
+            metadata: components["schemas"]["EvaluationMetadata"];
+        };
+        /**
+         * @description What the gateway and the platform recorded about the evaluation. The keys below are
+         *     the gateway's; storage may add its own (kept as they are).
+         */
+        EvaluationMetadata: {
+            /** Format: date-time */
+            submitted_at?: string;
+            timeout?: number;
+            priority?: boolean;
+            /** @description Submitted in a batch. */
+            batch?: boolean;
+            /**
+             * @description The queue that took it.
+             * @enum {string}
+             */
+            backend?: "legacy" | "bull";
+            /** @description The other queue took it because the chosen one refused. */
+            fallback?: boolean;
+            /** @description Whose it is. */
+            owner?: string;
+            /** @description The W3C trace context of the request that submitted it. */
+            traceparent?: string;
+            /** @description The reconciler queued it again (its first queue lost it). */
+            requeued?: boolean;
+        } & {
+            [key: string]: unknown;
         };
         EvaluationSummary: {
             eval_id: components["schemas"]["EvalId"];
@@ -1441,6 +1466,14 @@ export interface components {
                  */
                 success_rate?: number | null;
                 last_24h_count?: number;
+                /** @description Where the storage service keeps evaluations. */
+                storage_info?: {
+                    /** @example postgresql */
+                    backend?: string;
+                    schema?: string;
+                } & {
+                    [key: string]: unknown;
+                };
             } & {
                 [key: string]: unknown;
             };

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { specPath } from '../../lib/paths.js';
 import { QUEUE, STORAGE, isolate, refusedUrl, startGateway } from '../helpers/harness.js';
 import type { Gateway } from '../helpers/harness.js';
-import { operationIds } from '../helpers/contract.js';
+import { operationIds, spec } from '../helpers/contract.js';
 import { createHandlers } from '../../handlers/index.js';
 import { OPERATION_VALIDATORS } from '../../lib/http/openapi.js';
 import { requestValidators } from '../../lib/validators.js';
@@ -41,7 +41,11 @@ describe('platform status', () => {
   it('GET /health answers healthy without calling anything downstream', async () => {
     const r = await gw.call('GET', '/health');
     expect(r.status).to.equal(200);
-    expect(r.body).to.include({ status: 'healthy', service: 'api-gateway', version: '0.1.0' });
+    expect(r.body).to.include({
+      status: 'healthy',
+      service: 'api-gateway',
+      version: spec.info.version,
+    });
   });
 
   it('GET /healthz is alive; /readyz is 503 before the first check, with Retry-After', async () => {
@@ -284,7 +288,7 @@ describe('the contract and its documentation', () => {
       const r = await gw.call('GET', page);
       expect(r.headers.get('content-type')).to.match(/^text\/html/);
       const referenced = [...r.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-      expect(referenced).to.deep.equal([...assets]);
+      expect(referenced).to.deep.equal(['/favicon.svg', ...assets]);
       expect(r.text).not.to.match(/https?:\/\//);
       for (const asset of assets) {
         const a = await fetch(gw.url + asset);
