@@ -72,6 +72,7 @@ program
   .option('--stdin <file>', 'a file to give it as standard input')
   .option('--arg <arg...>', 'its command-line arguments')
   .option('-t, --timeout <seconds>', 'its time limit', (v) => Number(v))
+  .option('--wait', 'follow it to its end (the default)')
   .option('--no-wait', 'print the id once it is queued, and return')
   .option('--json', 'print the finished evaluation as JSON (no live output)')
   .action(async (file: string, o: Record<string, unknown>) => {

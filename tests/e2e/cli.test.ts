@@ -60,7 +60,7 @@ describe('the crucible command (cli/, on the SDK)', function () {
   });
 
   it('prints the finished evaluation as JSON with --json', async () => {
-    const r = await crucible(['run', join(dir, 'prog.py'), '--json']);
+    const r = await crucible(['run', join(dir, 'prog.py'), '--wait', '--json']);
     const done = JSON.parse(r.stdout) as { status: string; output: string; exit_code: number };
     expect(done).to.include({ status: 'failed', output: 'hello\n', exit_code: 3 });
     expect(r.code).to.equal(3);
