@@ -10,6 +10,7 @@ import type { QueueBackend } from '../core/evaluation.js';
 import type { LocalExecutor } from './local-executor.js';
 import { traceFrom, traceparent } from '../lib/trace.js';
 import { followOutput } from './output-progress.js';
+import { recordEnd } from './run-record.js';
 import type { RunResult } from './run-ending.js';
 import { runRequest } from './run-request.js';
 import type { Work } from './run-request.js';
@@ -265,54 +266,6 @@ export class Worker {
       await storage.update(id, printed, trace).catch(() => undefined);
       return;
     }
-    const status = r.status === 'completed' ? 'completed' : 'failed';
-    try {
-      await storage.update(
-        id,
-        {
-          status,
-          output: r.output,
-          error: r.error,
-          exit_code: r.exit_code,
-          runtime_ms: r.runtime_ms,
-          output_truncated: r.output_truncated,
-          error_truncated: r.error_truncated,
-          termination_reason: r.termination_reason,
-          resources: r.resources,
-          ...(r.test_summary ? { test_results: r.test_results, test_summary: r.test_summary } : {}),
-        },
-        trace,
-      );
-    } catch (err) {
-      if (err instanceof GatewayError && err.code === 'GW_ERR_EVALUATION_TERMINAL') return; // cancelled while running
-      throw err;
-    }
-    const completed_at = new Date().toISOString();
-    if (status === 'completed') {
-      await events.publish('evaluation:completed', {
-        eval_id: id,
-        status: 'completed',
-        output: r.output,
-        error: r.error,
-        exit_code: r.exit_code,
-        executor_id: executor.id,
-        completed_at,
-        termination_reason: r.termination_reason,
-        traceparent: traceparent(trace),
-        resources: r.resources,
-      });
-    } else {
-      await events.publish('evaluation:failed', {
-        eval_id: id,
-        error: r.error,
-        executor_id: executor.id,
-        failed_at: r.status === 'timeout' ? 'timeout' : 'execute',
-        exit_code: r.exit_code,
-        output: r.output,
-        termination_reason: r.termination_reason,
-        traceparent: traceparent(trace),
-        resources: r.resources,
-      });
-    }
+    await recordEnd({ storage, events }, id, executor.id, r, trace);
   }
 }
