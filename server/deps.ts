@@ -159,7 +159,7 @@ export async function createDeps(
     stats,
     logger,
   });
-  const webhooks = createWebhooks(config, storage, events, logger);
+  const webhooks = await createWebhooks(config, storage, events, logger);
   const reconciler = new Reconciler(
     { ledger, storage, queue, jobQueue, submitter, events, logger, webhooks },
     {

@@ -3,7 +3,7 @@ import type { Logger } from '../lib/logger.js';
 import type { EventBus } from '../core/ports/event-bus.js';
 import type { StorageService } from '../core/ports/storage-service.js';
 import { Webhooks } from '../core/webhooks.js';
-import { createBullDeliveryQueue, createMemoryDeliveryQueue } from '../clients/webhook-queue.js';
+import { createMemoryDeliveryQueue } from '../clients/webhook-memory-queue.js';
 import { createMemoryWebhookStore, createRedisWebhookStore } from '../clients/webhook-store.js';
 import { createWebhookPost } from '../clients/webhook-post.js';
 import { statusView } from '../handlers/views.js';
@@ -12,12 +12,12 @@ import { statusView } from '../handlers/views.js';
  * Webhooks for a configuration: kept and queued in Redis (Bull) when REDIS_URL is set — every
  * gateway takes attempts, and they survive a gateway's restart — else in this process.
  */
-export function createWebhooks(
+export async function createWebhooks(
   config: Readonly<Config>,
   storage: StorageService,
   events: EventBus,
   logger: Logger,
-): Webhooks {
+): Promise<Webhooks> {
   const redisUrl = config.gateway.redisUrl;
   const { prefix, name } = config.jobQueue;
   const view = async (id: string) => {
@@ -26,8 +26,14 @@ export function createWebhooks(
   };
   const webhooks: Webhooks = new Webhooks({
     store: redisUrl ? createRedisWebhookStore(redisUrl, prefix) : createMemoryWebhookStore(),
+    // Bull is loaded only where Redis is (it costs start-up time a gateway without it need not pay).
     queue: redisUrl
-      ? createBullDeliveryQueue(redisUrl, name, prefix, logger)
+      ? (await import('../clients/webhook-queue.js')).createBullDeliveryQueue(
+          redisUrl,
+          name,
+          prefix,
+          logger,
+        )
       : createMemoryDeliveryQueue(logger),
     post: createWebhookPost(config.webhooks.allowPrivate),
     async render(key): Promise<{ type: string; data: unknown } | null> {
