@@ -1089,34 +1089,16 @@ export interface components {
             test_results?: components["schemas"]["TestResult"][];
             test_summary?: components["schemas"]["TestSummary"];
             code: string | null;
-            metadata: components["schemas"]["EvaluationMetadata"];
-        };
-        /**
-         * @description What the gateway and the platform recorded about the evaluation. The keys below are
-         *     the gateway's; storage may add its own (kept as they are).
-         */
-        EvaluationMetadata: {
-            /** Format: date-time */
-            submitted_at?: string;
-            timeout?: number;
-            priority?: boolean;
-            /** @description Submitted in a batch. */
-            batch?: boolean;
             /**
-             * @description The queue that took it.
-             * @enum {string}
+             * @description What the gateway and the platform recorded about the evaluation: `submitted_at`,
+             *     `timeout`, `priority`, `batch` (submitted in a batch), `backend` (`legacy` or `bull`:
+             *     the queue that took it), `fallback` (the other queue took it because the chosen one
+             *     refused), `owner`, `traceparent` (the W3C trace context of the submitting request),
+             *     `requeued` (the reconciler queued it again); storage may add keys of its own.
              */
-            backend?: "legacy" | "bull";
-            /** @description The other queue took it because the chosen one refused. */
-            fallback?: boolean;
-            /** @description Whose it is. */
-            owner?: string;
-            /** @description The W3C trace context of the request that submitted it. */
-            traceparent?: string;
-            /** @description The reconciler queued it again (its first queue lost it). */
-            requeued?: boolean;
-        } & {
-            [key: string]: unknown;
+            metadata: {
+                [key: string]: unknown;
+            };
         };
         EvaluationSummary: {
             eval_id: components["schemas"]["EvalId"];
