@@ -18,8 +18,6 @@ export type TestCase = components['schemas']['TestCase'];
 /** An extra file of a submission, and a submission's own limits. */
 export type ExtraFile = components['schemas']['ExtraFile'];
 export type RunLimits = components['schemas']['RunLimits'];
-/** Test cases per submission, at most (the spec's `maxItems`). */
-export const MAX_TEST_CASES = 32;
 
 /**
  * How long a run may take at most: its timeout, once per test case. A queue's lease and the

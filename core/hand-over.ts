@@ -31,6 +31,16 @@ export interface HandOverDeps {
   logger: Logger;
 }
 
+/** What the program runs with besides its code, as both backends carry it (only what is set). */
+function runInputs(e: Submission) {
+  return {
+    ...(e.stdin ? { stdin: e.stdin } : {}),
+    ...(e.args.length ? { args: e.args } : {}),
+    ...(e.test_cases.length ? { test_cases: e.test_cases } : {}),
+    ...(e.files.length ? { files: e.files } : {}),
+  };
+}
+
 /** Hands one backend the evaluation; resolves with its queue position when it reports one. */
 async function enqueue(
   deps: HandOverDeps,
@@ -49,10 +59,7 @@ async function enqueue(
         timeout: e.timeout,
         priority: e.priority ? 2 : 1,
         ...(owner ? { owner } : {}),
-        ...(e.stdin ? { stdin: e.stdin } : {}),
-        ...(e.args.length ? { args: e.args } : {}),
-        ...(e.test_cases.length ? { test_cases: e.test_cases } : {}),
-        ...(e.files.length ? { files: e.files } : {}),
+        ...runInputs(e),
         ...(Object.keys(e.limits).length ? { limits: e.limits } : {}),
         ...(trace ? { traceparent: traceparent(trace) } : {}),
       },
@@ -77,10 +84,7 @@ async function enqueue(
     submitted_at: submittedAt,
     ...(batch ? { batch: true } : {}),
     ...(owner ? { owner } : {}),
-    ...(e.stdin ? { stdin: e.stdin } : {}),
-    ...(e.args.length ? { args: e.args } : {}),
-    ...(e.test_cases.length ? { test_cases: e.test_cases } : {}),
-    ...(e.files.length ? { files: e.files } : {}),
+    ...runInputs(e),
     ...(trace ? { traceparent: traceparent(trace) } : {}),
   });
   return null;

@@ -16,8 +16,8 @@ export interface WebhooksDeps {
   store: WebhookStore;
   queue: DeliveryQueue;
   post: WebhookPost;
-  /** The body's `type` and `data` for a webhook's key, as the receiver gets it; null: gone. */
-  render(key: string): Promise<{ type: string; data: unknown } | null>;
+  /** The body's `type` and `data` for a webhook, as the receiver gets it; null: gone. */
+  render(doc: WebhookDoc): Promise<{ type: string; data: unknown } | null>;
   events: EventBus;
   logger: Logger;
   settings: WebhookSettings;
@@ -139,7 +139,7 @@ export class Webhooks {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const rendered = await this.deps.render(key);
+      const rendered = await this.deps.render(doc);
       if (!rendered) throw new Error('the evaluation could not be read');
       const body = JSON.stringify({ ...rendered, timestamp: at.toISOString() });
       const id = `msg_${key.replace(':', '_')}`;

@@ -230,12 +230,6 @@ export class LocalExecutor {
     }
   }
 
-  /** What a running evaluation has printed so far, or undefined when it does not run here. */
-  peek(evalId: string): { output: string; error: string } | undefined {
-    const run = this.runs.get(evalId);
-    return run && { output: run.stdout.text(), error: run.stderr.text() };
-  }
-
   /** Kills everything still running (shutdown). */
   killAll(): void {
     for (const id of this.runs.keys()) this.kill(id);

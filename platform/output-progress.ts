@@ -75,11 +75,11 @@ export function followOutput(
       .catch(() => undefined));
 
   const chunks = setInterval(() => {
-    const now = executor.peek(evalId);
+    const now = executor.logs(evalId);
     if (now) void publish(now, false);
   }, ms.chunkMs);
   const progress = setInterval(() => {
-    const now = executor.peek(evalId);
+    const now = executor.logs(evalId);
     if (writing || !now || (now.output === written.output && now.error === written.error)) return;
     writing = true;
     storage

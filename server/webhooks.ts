@@ -24,7 +24,7 @@ export async function createWebhooks(
     const stored = await storage.find(id);
     return stored && statusView(stored);
   };
-  const webhooks: Webhooks = new Webhooks({
+  const webhooks = new Webhooks({
     store: redisUrl ? createRedisWebhookStore(redisUrl, prefix) : createMemoryWebhookStore(),
     // Bull is loaded only where Redis is (it costs start-up time a gateway without it need not pay).
     queue: redisUrl
@@ -36,14 +36,13 @@ export async function createWebhooks(
         )
       : createMemoryDeliveryQueue(logger),
     post: createWebhookPost(config.webhooks.allowPrivate),
-    async render(key): Promise<{ type: string; data: unknown } | null> {
-      const [kind, id] = key.split(/:(.*)/s) as [string, string];
+    async render(doc): Promise<{ type: string; data: unknown } | null> {
+      const [kind, id] = doc.key.split(/:(.*)/s) as [string, string];
       if (kind === 'ev') {
         const data = await view(id);
         return data && { type: `evaluation.${data.status}`, data };
       }
-      const doc = await webhooks.get(key);
-      const all = await Promise.all((doc?.eval_ids ?? []).map(view));
+      const all = await Promise.all((doc.eval_ids ?? []).map(view));
       return {
         type: 'batch.completed',
         data: { batch_id: id, evaluations: all.filter((v) => v !== null) },

@@ -34,14 +34,28 @@ describe('the SDK (sdk/): submit, wait, stream output, typed problems', function
         opened++;
       }
     }
+    // Status reads that wait at the gateway: the fallback, which the WebSocket makes needless.
+    let waitingReads = 0;
+    const counting: typeof fetch = (input, init) => {
+      const prefer =
+        input instanceof Request
+          ? input.headers.get('prefer')
+          : new Headers(init?.headers).get('prefer');
+      if (prefer) waitingReads++;
+      return fetch(input, init);
+    };
     const crucible = new Crucible({
       baseUrl: base,
+      fetch: counting,
       WebSocket: Counted as unknown as new (url: string) => WebSocketLike,
     });
-    const { eval_id } = await crucible.submit({ code: 'print(2 + 2)' });
+    const { eval_id } = await crucible.submit({
+      code: 'import time\ntime.sleep(0.5)\nprint(2 + 2)',
+    });
     const done = await crucible.wait(eval_id);
     expect(done).to.include({ eval_id, status: 'completed', output: '4\n' });
     expect(opened).to.equal(1);
+    expect(waitingReads).to.equal(0);
   });
 
   it('streams the output as it is printed, then the end', async () => {
