@@ -32,8 +32,14 @@ export async function pipeStream(
       if (res.destroyed) break;
       if (!res.write(piece))
         await new Promise<void>((resolve) => {
-          res.once('drain', resolve);
-          res.once('close', resolve);
+          // Whichever comes first; the other listener goes too, or a slow client collects them.
+          const done = (): void => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done);
         });
     }
   } finally {
